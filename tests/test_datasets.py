@@ -1,0 +1,233 @@
+"""Tests for graphwgan.datasets: data_dir, load, available and the embedded default_graph."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from graphwgan import datasets
+from graphwgan.graph import num_components, undirected_edges
+
+NAMES = [
+    "amazon_cs",
+    "books",
+    "citeseer",
+    "citeseer_full",
+    "coauthor_phy",
+    "cora",
+    "cora_ml",
+    "cora_ml_netgan",
+    "disney",
+    "enron",
+    "gen_100",
+    "gen_1000",
+    "gen_500",
+    "gen_time",
+    "homo_sapiens_ppi",
+    "inj_amazon",
+    "inj_cora",
+    "polblogs",
+    "pubmed",
+    "reddit",
+    "shs27k",
+    "yeast_ppi",
+]
+
+# name -> (nodes, undirected edges, LCC nodes, LCC edges). Counts of the first twelve are the ones
+# stated in shared/data/SOURCES.md (undirected = off-diagonal pairs of A + A^T). SOURCES.md gives
+# only entry counts for the BOND files; their undirected counts below were checked independently
+# by collecting the set of {u, v} pairs (u != v) of each raw edge_index in plain Python.
+COUNTS = {
+    "cora_ml": (2995, 8158, 2810, 7981),
+    "cora_ml_netgan": (2995, 8158, 2810, 7981),
+    "citeseer": (3312, 4536, 2110, 3668),
+    "cora": (2708, 5278, 2485, 5069),
+    "polblogs": (1490, 16715, 1222, 16714),
+    "pubmed": (19717, 44324, 19717, 44324),
+    "citeseer_full": (4230, 5337, 1681, 2902),
+    "amazon_cs": (13752, 245861, 13381, 245778),
+    "coauthor_phy": (34493, 247962, 34493, 247962),
+    "homo_sapiens_ppi": (3890, 37845, 3852, 37841),
+    "yeast_ppi": (2375, 11693, 2375, 11693),
+    "shs27k": (1690, 7624, 1652, 7603),
+    "inj_cora": (2708, 5574, 2507, 5389),
+    "inj_amazon": (13752, 257435, 13394, 257358),
+    "reddit": (10984, 78516, 10980, 78514),
+    "disney": (124, 335, 124, 335),
+    "books": (1418, 3695, 1418, 3695),
+    "enron": (13533, 176987, 13533, 176987),
+    "gen_100": (100, 307, 100, 307),
+    "gen_500": (500, 1331, 497, 1331),
+    "gen_1000": (1000, 2468, 993, 2467),
+    "gen_time": (1000, 2871, 993, 2870),
+}
+
+# name -> (x shape or None, x sparse?, number of classes or y shape)
+FEATURES = {
+    "cora_ml": ((2995, 2879), False, 7),
+    "citeseer": ((3312, 3703), False, 6),
+    "cora": ((2708, 1433), False, 7),
+    "polblogs": (None, False, 2),
+    "pubmed": (None, False, 3),
+    "citeseer_full": ((4230, 602), False, 6),
+    "amazon_cs": ((13752, 767), False, 10),
+    "coauthor_phy": ((34493, 8415), True, 5),
+    "homo_sapiens_ppi": (None, False, (3890, 50)),
+    "inj_cora": ((2708, 1433), False, 4),
+    "reddit": ((10984, 64), False, 2),
+}
+
+
+def test_available_lists_every_name():
+    assert datasets.available() == NAMES
+    assert set(COUNTS) == set(NAMES)
+
+
+def test_unknown_name_suggests_closest():
+    with pytest.raises(ValueError, match=r"unknown dataset 'cora-ml'\. Did you mean 'cora_ml'\? Available: \["):
+        datasets.load("cora-ml")
+    with pytest.raises(ValueError, match=r"unknown dataset 'zzz'\. Available:"):
+        datasets.load("zzz")
+    with pytest.raises(TypeError, match=r"name must be a str"):
+        datasets.load(3)
+
+
+def test_data_dir_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(datasets.DATA_ENV, str(tmp_path))
+    assert datasets.data_dir() == tmp_path.resolve()
+    monkeypatch.setenv(datasets.DATA_ENV, str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError, match=r"GRAPHWGAN_DATA=.*missing' is not a folder"):
+        datasets.data_dir()
+
+
+def test_data_dir_fallbacks(tmp_path, monkeypatch):
+    monkeypatch.delenv(datasets.DATA_ENV, raising=False)
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    assert datasets.data_dir() == (tmp_path / "shared" / "data").resolve()
+
+    # no cwd fallback: the repository-root fallback is used
+    fake_repo = tmp_path / "other" / "repo"
+    (fake_repo / "graphwgan").mkdir(parents=True)
+    (tmp_path / "other" / "shared" / "data").mkdir(parents=True)
+    monkeypatch.setattr(datasets, "__file__", str(fake_repo / "graphwgan" / "datasets.py"))
+    (tmp_path / "elsewhere" / "deep").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "elsewhere" / "deep")
+    assert datasets.data_dir() == (tmp_path / "other" / "shared" / "data").resolve()
+
+    # neither: both tried paths are named
+    monkeypatch.setattr(datasets, "__file__", str(tmp_path / "a" / "b" / "c" / "datasets.py"))
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"no data folder found; tried .*/elsewhere/shared/data, .*/a/shared/data\. Set GRAPHWGAN_DATA",
+    ):
+        datasets.data_dir()
+
+
+def test_load_from_root_folder(tmp_path):
+    adj = sp.csr_array((np.array([1.0, 2.0]), (np.array([0, 1]), np.array([1, 2]))), shape=(4, 4))
+    np.savez(
+        tmp_path / "cora_ml.npz",
+        adj_data=adj.data,
+        adj_indices=adj.indices,
+        adj_indptr=adj.indptr,
+        adj_shape=np.array(adj.shape),
+        labels=np.array([0, 1, 0, 1]),
+    )
+    data = datasets.load("cora_ml", root=tmp_path)
+    assert data.num_nodes == 4
+    assert data.edge_weight.tolist() == [1.0] * 4  # unweighted by default
+    assert datasets.load("cora_ml", root=tmp_path, weight="weight").edge_weight.tolist() == [1.0, 1.0, 2.0, 2.0]
+    lcc = datasets.load("Cora_ML", root=str(tmp_path), largest_component=True)
+    assert lcc.original_index.tolist() == [0, 1, 2]
+    assert lcc.y.tolist() == [0, 1, 0]
+    with pytest.raises(FileNotFoundError, match=r"dataset 'pubmed' needs the file '.*pubmed\.npz', which is missing"):
+        datasets.load("pubmed", root=tmp_path)
+
+
+def test_default_graph_is_deterministic_and_realistic():
+    np_state = np.random.get_state()[1].copy()  # noqa: NPY002 - checking the legacy global RNG
+    torch_state = torch.random.get_rng_state().clone()
+    data = datasets.default_graph()
+    again = datasets.default_graph()
+    assert np.array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002 - no global seeding
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    assert data is not again
+    assert torch.equal(data.edge_index, again.edge_index)
+    assert torch.equal(data.y, again.y)
+
+    assert 400 <= data.num_nodes <= 600
+    assert num_components(data)[0] == 1
+    assert data.edge_weight.unique().tolist() == [1.0]
+    assert data.y.dtype == torch.int64 and data.y.unique().tolist() == [0, 1, 2, 3]
+
+    uv, _ = undirected_edges(data)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(data.num_nodes))
+    graph.add_edges_from(uv.T.tolist())
+    degrees = np.array([d for _, d in graph.degree()])
+    assert degrees.max() >= 5 * degrees.mean()  # heavy tail
+    assert np.median(degrees) < degrees.mean()  # right-skewed
+    assert nx.average_clustering(graph) > 0.15
+    communities = [set(np.flatnonzero(data.y.numpy() == c).tolist()) for c in range(4)]
+    assert nx.algorithms.community.modularity(graph, communities) > 0.3
+
+
+def test_default_graph_result_can_be_modified_safely():
+    data = datasets.default_graph()
+    data.edge_weight[:] = 5.0
+    assert datasets.default_graph().edge_weight.unique().tolist() == [1.0]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_named_dataset_counts(data_root, name):
+    n, m, lcc_n, lcc_m = COUNTS[name]
+    data = datasets.load(name)
+    assert (data.num_nodes, data.num_edges // 2) == (n, m)
+    assert data.edge_index.dtype == torch.int64 and data.edge_weight.dtype == torch.float64
+    assert data.edge_weight.unique().tolist() == [1.0]
+    assert not bool((data.edge_index[0] == data.edge_index[1]).any())
+    lcc = datasets.load(name, root=data_root, largest_component=True)
+    assert (lcc.num_nodes, lcc.num_edges // 2) == (lcc_n, lcc_m)
+    assert num_components(lcc)[0] == 1
+    assert lcc.original_index.shape == (lcc_n,)
+    if "y" in data:
+        assert lcc.y.shape[0] == lcc_n
+    if name in FEATURES:
+        x_shape, x_sparse, classes = FEATURES[name]
+        if x_shape is None:
+            assert "x" not in data
+        else:
+            assert tuple(data.x.shape) == x_shape
+            assert data.x.dtype == torch.float32
+            assert data.x.is_sparse == x_sparse
+        if isinstance(classes, tuple):
+            assert tuple(data.y.shape) == classes
+        else:
+            assert int(data.y.max()) + 1 == classes
+
+
+def test_bond_labels_are_int64_bits(data_root):
+    inj = datasets.load("inj_cora")
+    assert inj.y.dtype == torch.int64
+    assert torch.bincount(inj.y).tolist() == [2570, 68, 68, 2]
+    books = datasets.load("books")
+    assert books.y.dtype == torch.int64 and int(books.y.sum()) == 28
+
+
+def test_labels_and_names_match_sources(data_root):
+    cora_ml = datasets.load("cora_ml")
+    assert torch.bincount(cora_ml.y).tolist() == [354, 402, 452, 442, 857, 193, 295]
+    assert cora_ml.node_names[:2] == ["129558", "95225"]
+    netgan = datasets.load("cora_ml_netgan")
+    assert torch.equal(netgan.edge_index, cora_ml.edge_index)
+    assert netgan.node_names == cora_ml.node_names
+    assert torch.allclose(netgan.x, cora_ml.x, atol=1e-6)
+    homo = datasets.load("homo_sapiens_ppi")
+    assert int(homo.y.sum()) == 6640
+    kept = datasets.load("homo_sapiens_ppi", remove_self_loops=False)
+    assert int((kept.edge_index[0] == kept.edge_index[1]).sum()) == 894
