@@ -20,8 +20,11 @@ _LAZY_ATTRS = {
     "tree_wasserstein": "graphwgan.ot",
     "GraphTransport": "graphwgan.ot",
     "WassersteinResult": "graphwgan.ot",
+    "estimate_wasserstein": "graphwgan.estimate",
+    "WassersteinEstimate": "graphwgan.estimate",
+    "certify": "graphwgan.lipschitz",
 }
-_LAZY_MODULES = {"datasets", "graph", "io", "metric", "ot", "cli"}
+_LAZY_MODULES = {"cli", "datasets", "estimate", "graph", "io", "lipschitz", "metric", "nn", "ot"}
 
 __all__ = sorted([*_LAZY_ATTRS, *_LAZY_MODULES, "__version__"])
 

@@ -45,6 +45,7 @@ def to_graph(
     largest_component: bool = False,
     remove_self_loops: bool = True,
     weight: str | None = "weight",
+    keep_attributes: bool = True,
 ) -> Data:
     r"""Convert a graph in any supported form into graphwgan's undirected ``Data`` layout.
 
@@ -92,6 +93,10 @@ def to_graph(
     weight : str or None, default "weight"
         For a networkx source, the name of the edge attribute holding the length. For every
         source type, ``None`` ignores stored values and gives every edge length 1.
+    keep_attributes : bool, default True
+        Copy node-level attributes (``x``, ``y``, masks, names) into the result. ``False`` keeps
+        only the structure, which is all a shortest-path computation needs and skips copying large
+        feature matrices.
 
     Returns
     -------
@@ -140,7 +145,11 @@ def to_graph(
     if num_nodes is not None:
         num_nodes = _check_num_nodes(num_nodes)
 
-    row, col, lengths, n, node_attrs, other_attrs = _parse_source(source, edge_weight, num_nodes, weight)
+    _check_bool(keep_attributes, "keep_attributes")
+    row, col, lengths, n, node_attrs, other_attrs = _parse_source(source, edge_weight, num_nodes, weight,
+                                                                  keep_attributes)
+    if not keep_attributes:
+        node_attrs, other_attrs = {}, {}
     return _build(
         row,
         col,
@@ -238,12 +247,12 @@ def undirected_edges(graph: Any) -> tuple[np.ndarray, np.ndarray]:
 # ----------------------------------------------------------------------------------------------
 
 
-def _parse_source(source, edge_weight, num_nodes, weight):
+def _parse_source(source, edge_weight, num_nodes, weight, keep_attributes=True):
     """Return ``row, col, lengths, n, node_attrs, other_attrs`` for any in-memory source."""
     import scipy.sparse as sp
 
     if _is_pyg_data(source):
-        return _parse_data(source, edge_weight, num_nodes, weight)
+        return _parse_data(source, edge_weight, num_nodes, weight, keep_attributes)
     if _is_networkx(source):
         _reject_edge_weight(edge_weight, "a networkx graph")
         return _parse_networkx(source, num_nodes, weight)
@@ -266,7 +275,7 @@ def _parse_source(source, edge_weight, num_nodes, weight):
     )
 
 
-def _parse_data(data, edge_weight, num_nodes, weight):
+def _parse_data(data, edge_weight, num_nodes, weight, keep_attributes=True):
     with warnings.catch_warnings():  # PyG warns when it infers num_nodes from edge_index
         warnings.simplefilter("ignore", UserWarning)
         n = data.num_nodes
@@ -294,7 +303,7 @@ def _parse_data(data, edge_weight, num_nodes, weight):
     _check_ids(row, col, n, "data.edge_index")
 
     node_attrs, other_attrs = {}, {}
-    for key, value in data.items():
+    for key, value in data.items() if keep_attributes else ():
         if key == "num_nodes" or "edge" in key:
             continue
         if _is_node_level(value, n):

@@ -48,7 +48,7 @@ class ShortestPathMetric:
 
         from graphwgan.graph import to_graph, undirected_edges
 
-        data = to_graph(graph)
+        data = to_graph(graph, keep_attributes=False)
         edge_index, weight = undirected_edges(data)
         u, v = np.asarray(edge_index, dtype=np.int64)
         self.num_nodes = int(data.num_nodes)

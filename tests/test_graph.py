@@ -454,3 +454,17 @@ def test_round_trip_through_undirected_edges():
     again = to_graph(uv, w, num_nodes=200)
     assert torch.equal(again.edge_index, data.edge_index)
     assert torch.equal(again.edge_weight, data.edge_weight)
+
+
+def test_keep_attributes_false_keeps_only_structure():
+    import torch
+    from torch_geometric.data import Data
+
+    data = Data(x=torch.ones(3, 4), y=torch.arange(3), edge_index=torch.tensor([[0, 1], [1, 2]]))
+    full = to_graph(data)
+    bare = to_graph(data, keep_attributes=False)
+    assert "x" in full and "y" in full
+    assert "x" not in bare and "y" not in bare
+    assert torch.equal(full.edge_index, bare.edge_index)
+    assert torch.equal(full.edge_weight, bare.edge_weight)
+    assert bare.num_nodes == 3

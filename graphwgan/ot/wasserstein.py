@@ -97,7 +97,7 @@ class GraphTransport:
 
         if isinstance(graph, GraphTransport):
             graph = graph.graph
-        data = to_graph(graph)
+        data = to_graph(graph, keep_attributes=False)
         edge_index, weight = undirected_edges(data)
         self.graph = data
         self.num_nodes = int(data.num_nodes)
