@@ -222,7 +222,7 @@ class Certificate:
     lipschitz : float
         The edge constant of the potential before certification.
     method : str
-        Which repair gave the bound: ``"rescale"`` (``f / max(L, 1)``), ``"lower"`` or ``"upper"``
+        Which repair gave the bound: ``"rescale"`` (``f / L``), ``"lower"`` or ``"upper"``
         (the c-transforms).
     """
 
@@ -235,8 +235,10 @@ class Certificate:
 def certify(graph: Any, potential: Any, mu: Any, nu: Any, *, transform: CTransform | None = None) -> Certificate:
     r"""Turn any node potential into a certified lower bound on :math:`W_1(\mu, \nu)`.
 
-    Three 1-Lipschitz repairs are evaluated and the best is kept: :math:`f / \max(L, 1)`, and the
-    lower and upper c-transforms. Each is feasible for the dual, so each value is a lower bound.
+    Three 1-Lipschitz repairs are evaluated and the best is kept: :math:`f / L` (exactly
+    1-Lipschitz, since :math:`L` is the exact edge constant; it also scales up a critic that is
+    too flat, as weight clipping makes it), and the lower and upper c-transforms. Each is feasible
+    for the dual, so each value is a lower bound.
     """
     transform = transform or CTransform(graph)
     f = potential.detach().cpu().double().numpy() if _is_tensor(potential) else np.asarray(potential, float)
@@ -244,7 +246,7 @@ def certify(graph: Any, potential: Any, mu: Any, nu: Any, *, transform: CTransfo
             - np.asarray(nu.detach().cpu() if _is_tensor(nu) else nu, dtype=np.float64))
     lipschitz = edge_lipschitz_constant(f, transform.edge_index, transform.edge_weight)
     candidates = {
-        "rescale": f / max(lipschitz, 1.0),
+        "rescale": f / lipschitz if lipschitz > 0 else f,
         "lower": transform.lower(f),
         "upper": transform.upper(f),
     }
