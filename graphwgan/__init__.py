@@ -24,7 +24,7 @@ _LAZY_ATTRS = {
     "WassersteinEstimate": "graphwgan.estimate",
     "certify": "graphwgan.lipschitz",
 }
-_LAZY_MODULES = {"cli", "datasets", "estimate", "graph", "io", "lipschitz", "metric", "nn", "ot"}
+_LAZY_MODULES = {"cli", "datasets", "estimate", "graph", "io", "lipschitz", "metric", "metrics", "nn", "ot", "splits"}
 
 __all__ = sorted([*_LAZY_ATTRS, *_LAZY_MODULES, "__version__"])
 

@@ -170,7 +170,7 @@ def estimate_wasserstein(
     import torch
 
     from graphwgan.graph import num_components, to_graph
-    from graphwgan.lipschitz import CTransform, certify, clip_weights_, edge_lipschitz_penalty, spectral_normalize
+    from graphwgan.lipschitz import CTransform, clip_weights_, edge_lipschitz_penalty, spectral_normalize
     from graphwgan.nn.critic import NodeCritic
     from graphwgan.ot._masses import as_masses, check_balance
 
@@ -199,8 +199,10 @@ def estimate_wasserstein(
     if x is not None and not torch.isfinite(x).all():
         raise ValueError("node features hold NaN or infinite values")
     if critic is None:
+        # the initialisation draws from torch's CPU generator: seed it only inside a fork, so the
+        # caller's random state is left as it was
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=generator).item()))
+            torch.default_generator.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=generator).item()))
             critic = NodeCritic(0 if x is None else x.shape[1], hidden_channels, num_layers, backbone=backbone,
                                 num_nodes=n if emb else None, embedding_dim=emb)
     critic = critic.to(dev)
@@ -216,45 +218,42 @@ def estimate_wasserstein(
     best = None
     show = sys.stderr.isatty() if verbose is None else bool(verbose)
     progress = _progress(max_steps, show)
-    with torch.random.fork_rng(devices=[dev] if dev.type == "cuda" else []):
-        torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=generator).item()))
-        for step in range(1, max_steps + 1):
-            f = critic(x, edge_index, edge_weight)
-            if not torch.isfinite(f).all():
-                raise FloatingPointError(
-                    f"critic training diverged at step {step}: the critic output holds NaN or infinite values; "
-                    f"lower lr (now {optimizer.param_groups[0]['lr']}) or check the inputs"
-                )
-            if lipschitz == "ctransform":
-                objective = (f * mu_t).sum() - (transform.upper(f) * nu_t).sum()
-            else:
-                objective = (f * (mu_t - nu_t)).sum()
-            loss = -objective
-            if lipschitz == "penalty":
-                loss = loss + penalty_weight * edge_lipschitz_penalty(
-                    f, edge_index, edge_weight, two_sided=two_sided, num_samples=penalty_edges)
-            value = float(objective.detach())
-            if not math.isfinite(float(loss.detach())):
-                raise FloatingPointError(
-                    f"critic training diverged at step {step} (objective {value}); lower lr "
-                    f"(now {optimizer.param_groups[0]['lr']}) or check the inputs"
-                )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            if lipschitz == "clip":
-                clip_weights_(critic, clip_value)
-            history["step"].append(step)
-            history["objective"].append(value)
-            if step % eval_every == 0 or step == max_steps:
-                certificate = _certify_critic(critic, x, edge_index, edge_weight, data, mu_arr, nu_arr, transform,
-                                              certify)
-                history["eval_step"].append(step)
-                history["lower_bound"].append(certificate[1].lower_bound)
-                if best is None or certificate[1].lower_bound > best[1].lower_bound:
-                    best = certificate
-                critic.train()
-            progress(step, value)
+    for step in range(1, max_steps + 1):
+        f = critic(x, edge_index, edge_weight)
+        if not torch.isfinite(f).all():
+            raise FloatingPointError(
+                f"critic training diverged at step {step}: the critic output holds NaN or infinite values; "
+                f"lower lr (now {optimizer.param_groups[0]['lr']}) or check the inputs"
+            )
+        if lipschitz == "ctransform":
+            objective = (f * mu_t).sum() - (transform.upper(f) * nu_t).sum()
+        else:
+            objective = (f * (mu_t - nu_t)).sum()
+        loss = -objective
+        if lipschitz == "penalty":
+            loss = loss + penalty_weight * edge_lipschitz_penalty(
+                f, edge_index, edge_weight, two_sided=two_sided, num_samples=penalty_edges, generator=generator)
+        value = float(objective.detach())
+        if not math.isfinite(float(loss.detach())):
+            raise FloatingPointError(
+                f"critic training diverged at step {step} (objective {value}); lower lr "
+                f"(now {optimizer.param_groups[0]['lr']}) or check the inputs"
+            )
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if lipschitz == "clip":
+            clip_weights_(critic, clip_value)
+        history["step"].append(step)
+        history["objective"].append(value)
+        if step % eval_every == 0 or step == max_steps:
+            certificate = _certify_critic(critic, x, edge_index, edge_weight, data, mu_arr, nu_arr, transform)
+            history["eval_step"].append(step)
+            history["lower_bound"].append(certificate[1].lower_bound)
+            if best is None or certificate[1].lower_bound > best[1].lower_bound:
+                best = certificate
+            critic.train()
+        progress(step, value)
     progress.close()
     raw, certificate = best
     critic.eval()
@@ -271,8 +270,10 @@ def estimate_wasserstein(
     )
 
 
-def _certify_critic(critic, x, edge_index, edge_weight, data, mu, nu, transform, certify):
+def _certify_critic(critic, x, edge_index, edge_weight, data, mu, nu, transform):
     import torch
+
+    from graphwgan.lipschitz import certify
 
     critic.eval()
     with torch.no_grad():

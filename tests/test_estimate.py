@@ -179,6 +179,13 @@ def test_same_seed_same_result_and_history():
     assert first.history["eval_step"] == [10, 20, 30, 40]
 
 
+def test_seeded_run_leaves_global_random_state_alone():
+    state = torch.get_rng_state()
+    estimate_wasserstein(nx.path_graph(6), np.eye(6)[0], np.eye(6)[5], lipschitz="penalty", penalty_edges=3,
+                         max_steps=5, seed=0)
+    assert torch.equal(state, torch.get_rng_state())
+
+
 def test_torch_masses_and_inputs_untouched():
     graph = nx.cycle_graph(9)
     mu = torch.zeros(9, dtype=torch.float64)
