@@ -24,7 +24,9 @@ _LAZY_ATTRS = {
     "WassersteinEstimate": "graphwgan.estimate",
     "certify": "graphwgan.lipschitz",
 }
-_LAZY_MODULES = {"cli", "datasets", "estimate", "graph", "io", "lipschitz", "metric", "metrics", "nn", "ot", "splits"}
+_LAZY_MODULES = {
+    "baselines", "cli", "datasets", "estimate", "graph", "io", "lipschitz", "metric", "metrics", "nn", "ot", "splits",
+}
 
 __all__ = sorted([*_LAZY_ATTRS, *_LAZY_MODULES, "__version__"])
 
