@@ -110,7 +110,7 @@ def machine() -> dict:
     except OSError:
         pass
     return {
-        "cores": _run(["nproc"]) or str(os.cpu_count()),
+        "cores": str(os.cpu_count()),  # nproc would report OMP_NUM_THREADS instead
         "cpu": model,
         "ram": ram,
         "python": platform.python_version(),
