@@ -17,7 +17,6 @@ class MassInfo:
     is_torch: bool
     dtype: Any = None
     device: Any = None
-    requires_grad: bool = False
 
 
 def _torch_module():
@@ -44,7 +43,6 @@ def as_masses(value: Any, name: str, num_nodes: int, *, batched: bool = False):
             is_torch=True,
             dtype=value.dtype if value.is_floating_point() else torch.get_default_dtype(),
             device=value.device,
-            requires_grad=bool(value.requires_grad),
         )
         array = value.detach().to("cpu", torch.float64).numpy().copy()
     else:
