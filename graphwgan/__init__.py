@@ -25,7 +25,8 @@ _LAZY_ATTRS = {
     "certify": "graphwgan.lipschitz",
 }
 _LAZY_MODULES = {
-    "baselines", "cli", "datasets", "estimate", "graph", "io", "lipschitz", "metric", "metrics", "nn", "ot", "splits",
+    "baselines", "cli", "datasets", "estimate", "graph", "io", "lipschitz", "metric", "metrics", "nn", "ot",
+    "outliers", "splits",
 }
 
 __all__ = sorted([*_LAZY_ATTRS, *_LAZY_MODULES, "__version__"])
