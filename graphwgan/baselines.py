@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphwgan._checks import check_int
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
 
@@ -399,7 +401,7 @@ class DegreeCorrectedSBM(_GraphGenerator):
 
     def _check_params(self):
         if self.num_blocks is not None:
-            _check_int(self.num_blocks, "num_blocks", 1, "DegreeCorrectedSBM")
+            check_int(self.num_blocks, "num_blocks", "DegreeCorrectedSBM", minimum=1)
         elif self.labels is None:
             raise ValueError(
                 "DegreeCorrectedSBM: give either labels= (a block per node, e.g. data.y) or "
@@ -606,12 +608,12 @@ class CELL(_GraphGenerator):
 
     def _check_params(self):
         name = "CELL"
-        _check_int(self.rank, "rank", 1, name)
+        check_int(self.rank, "rank", name, minimum=1)
         _check_real(self.lr, "lr", name, low=0.0, low_open=True)
-        _check_int(self.max_epochs, "max_epochs", 1, name)
+        check_int(self.max_epochs, "max_epochs", name, minimum=1)
         _check_real(self.eo_target, "eo_target", name, low=0.0, low_open=True, high=1.0)
-        _check_int(self.eval_every, "eval_every", 1, name)
-        _check_int(self.max_nodes, "max_nodes", 2, name)
+        check_int(self.eval_every, "eval_every", name, minimum=1)
+        check_int(self.max_nodes, "max_nodes", name, minimum=2)
 
     def _fit(self, uv, n, rng):
         import torch
@@ -1006,13 +1008,6 @@ def _as_generator(value, name, owner):
     return np.random.default_rng(int(value))
 
 
-def _check_int(value, name, minimum, owner):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} must be an int, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{owner}: {name} must be >= {minimum}, got {value}.")
-
-
 def _check_real(value, name, owner, *, low=None, low_open=False, high=None):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise TypeError(f"{owner}: {name} must be a finite real number, got {value!r}.")
@@ -1025,7 +1020,7 @@ def _check_real(value, name, owner, *, low=None, low_open=False, high=None):
 
 
 def _check_num_edges(value, n, owner):
-    _check_int(value, "num_edges", 0, owner)
+    check_int(value, "num_edges", owner, minimum=0)
     most = n * (n - 1) // 2
     if value > most:
         raise ValueError(

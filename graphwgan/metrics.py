@@ -38,6 +38,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from graphwgan._checks import check_int, check_seed
+
 __all__ = [
     "LinkPredictionScores",
     "anomaly_scores_report",
@@ -398,7 +400,7 @@ def power_law_exponent(graph: Any, *, xmin: int | None = None) -> float:
     4.6067
     """
     if xmin is not None:
-        xmin = _check_int(xmin, "xmin", minimum=1, name="power_law_exponent")
+        xmin = check_int(xmin, "xmin", "power_law_exponent", minimum=1)
     return _power_law_exponent(_Simple(graph), xmin)
 
 
@@ -611,9 +613,9 @@ def characteristic_path_length(
     >>> characteristic_path_length(nx.path_graph(3))  # pairs at distances 1, 1, 2
     1.3333333333333333
     """
-    max_exact_nodes = _check_int(max_exact_nodes, "max_exact_nodes", minimum=1, name="characteristic_path_length")
-    num_sources = _check_int(num_sources, "num_sources", minimum=1, name="characteristic_path_length")
-    seed = _check_seed(seed, "characteristic_path_length")
+    max_exact_nodes = check_int(max_exact_nodes, "max_exact_nodes", "characteristic_path_length", minimum=1)
+    num_sources = check_int(num_sources, "num_sources", "characteristic_path_length", minimum=1)
+    seed = check_seed(seed, "characteristic_path_length")
     return _characteristic_path_length(_Simple(graph), max_exact_nodes, num_sources, seed)
 
 
@@ -736,7 +738,7 @@ def graph_statistics(graph: Any, *, seed: int | None = 0) -> dict[str, float | i
     >>> stats["max_degree"], stats["triangle_count"]
     (17, 45)
     """
-    seed = _check_seed(seed, "graph_statistics")
+    seed = check_seed(seed, "graph_statistics")
     g = _Simple(graph)
     g.require_edges("graph_statistics")
     triangles, squares = g.walk_counts()
@@ -793,7 +795,7 @@ def statistics_table(rows: Mapping[str, Mapping[str, Any]], *, digits: int = 4) 
         )
     if not rows:
         raise ValueError("statistics_table: rows is empty; give at least one graph's statistics.")
-    digits = _check_int(digits, "digits", minimum=1, name="statistics_table")
+    digits = check_int(digits, "digits", "statistics_table", minimum=1)
     columns: list[str] = []
     for name, stats in rows.items():
         if not isinstance(stats, Mapping):
@@ -1120,20 +1122,6 @@ def link_prediction_scores(scores_pos: Any, scores_neg: Any) -> LinkPredictionSc
 # ----------------------------------------------------------------------------------------------
 
 
-def _check_int(value: Any, label: str, *, minimum: int, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: {label} must be an int, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name}: {label} must be >= {minimum}, got {value}.")
-    return int(value)
-
-
-def _check_seed(seed: Any, name: str) -> int | None:
-    if seed is None:
-        return None
-    return _check_int(seed, "seed", minimum=0, name=name)
-
-
 def _check_same_nodes(gen: _Simple, ref: _Simple, name: str) -> None:
     if gen.num_nodes != ref.num_nodes:
         raise ValueError(
@@ -1285,7 +1273,7 @@ def recall_at_k(labels: Any, scores: Any, k: int | None = None) -> float:
 
 def _recall_at_k(outlier: np.ndarray, values: np.ndarray, k: int | None) -> float:
     total = int(outlier.sum())
-    k = total if k is None else _check_int(k, "k", minimum=1, name="recall_at_k")
+    k = total if k is None else check_int(k, "k", "recall_at_k", minimum=1)
     if k > values.size:
         raise ValueError(f"recall_at_k: k={k} exceeds the number of nodes ({values.size}); pass k <= {values.size}.")
     threshold = np.sort(values)[::-1][k - 1]

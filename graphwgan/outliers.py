@@ -28,11 +28,11 @@ draws fresh entropy.
 
 from __future__ import annotations
 
-import math
-import numbers
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from graphwgan._checks import check_int, check_seed
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import torch
@@ -113,9 +113,9 @@ def inject_contextual_outliers(
         raise ValueError(f"{name}: data.x must have first dimension num_nodes={n}, got shape {tuple(x.shape)}.")
     if n < 2:
         raise ValueError(f"{name}: the graph has {n} node(s); at least 2 are needed to draw candidates.")
-    num_outliers = _check_count(num_outliers, "num_outliers", name, minimum=0, maximum=n)
-    num_candidates = _check_count(num_candidates, "num_candidates", name, minimum=1, maximum=n - 1)
-    rng = np.random.default_rng(_check_seed(seed, name))
+    num_outliers = check_int(num_outliers, "num_outliers", name, minimum=0, maximum=n)
+    num_candidates = check_int(num_candidates, "num_candidates", name, minimum=1, maximum=n - 1)
+    rng = np.random.default_rng(check_seed(seed, name))
     from graphwgan.graph import _to_numpy
 
     features = np.asarray(_to_numpy(x), dtype=np.float64).reshape(n, -1)
@@ -189,14 +189,14 @@ def inject_structural_outliers(
     name = "inject_structural_outliers"
     data = _copy_graph(graph)
     n = int(data.num_nodes)
-    num_cliques = _check_count(num_cliques, "num_cliques", name, minimum=0)
-    clique_size = _check_count(clique_size, "clique_size", name, minimum=2)
+    num_cliques = check_int(num_cliques, "num_cliques", name, minimum=0)
+    clique_size = check_int(clique_size, "clique_size", name, minimum=2)
     if num_cliques * clique_size > n:
         raise ValueError(
             f"{name}: {num_cliques} cliques of {clique_size} nodes need {num_cliques * clique_size} "
             f"distinct nodes but the graph has {n}; use fewer or smaller cliques."
         )
-    rng = np.random.default_rng(_check_seed(seed, name))
+    rng = np.random.default_rng(check_seed(seed, name))
     members = rng.permutation(n)[: num_cliques * clique_size]
 
     from graphwgan.graph import undirected_edges
@@ -272,8 +272,8 @@ def inject_degree_preserving_outliers(
     name = "inject_degree_preserving_outliers"
     data = _copy_graph(graph)
     n = int(data.num_nodes)
-    num_outliers = _check_count(num_outliers, "num_outliers", name, minimum=0, maximum=n)
-    rng = np.random.default_rng(_check_seed(seed, name))
+    num_outliers = check_int(num_outliers, "num_outliers", name, minimum=0, maximum=n)
+    rng = np.random.default_rng(check_seed(seed, name))
     from graphwgan.graph import undirected_edges
 
     uv, w = undirected_edges(data)
@@ -408,7 +408,7 @@ def inject_outliers(
     (20, 20)
     """
     name = "inject_outliers"
-    seed = _check_seed(seed, name)
+    seed = check_seed(seed, name)
     if structural is not None and (
         isinstance(structural, (str, bytes)) or not hasattr(structural, "__len__") or len(structural) != 2
     ):
@@ -419,7 +419,7 @@ def inject_outliers(
         seed_contextual = seed_structural = None
     else:
         seed_contextual, seed_structural = (int(s) for s in np.random.SeedSequence(seed).generate_state(2))
-    contextual = _check_count(contextual, "contextual", name, minimum=0)
+    contextual = check_int(contextual, "contextual", name, minimum=0)
     if contextual > 0:
         data, bit0 = inject_contextual_outliers(
             graph, contextual, num_candidates=num_candidates, seed=seed_contextual
@@ -465,23 +465,3 @@ def _labels(n: int, outliers: np.ndarray) -> torch.Tensor:
     labels = torch.zeros(n, dtype=torch.int64)
     labels[torch.from_numpy(np.asarray(outliers, dtype=np.int64))] = 1
     return labels
-
-
-def _check_count(value: Any, label: str, name: str, *, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
-            hint = f"; pass {int(value)}"
-        else:
-            hint = ""
-        raise TypeError(f"{name}: {label} must be an int, got {value!r}{hint}.")
-    if value < minimum:
-        raise ValueError(f"{name}: {label} must be >= {minimum}, got {value}.")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{name}: {label}={value} is too large; the graph allows at most {maximum}.")
-    return int(value)
-
-
-def _check_seed(seed: Any, name: str) -> int | None:
-    if seed is None:
-        return None
-    return _check_count(seed, "seed", name, minimum=0)

@@ -1,0 +1,37 @@
+"""Argument checks shared across the library, with messages that name the caller and the fix."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_int", "check_seed"]
+
+
+def check_int(value: Any, label: str, owner: str, *, minimum: int, maximum: int | None = None) -> int:
+    """Return ``value`` as an int, or raise naming ``owner``'s argument ``label``.
+
+    Booleans are refused (``True`` is an ``int`` to Python, never a count here); a float that is a
+    whole number gets a hint to pass the int.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+            hint = f"; pass {int(value)}"
+        else:
+            hint = ""
+        raise TypeError(f"{owner}: {label} must be an int, got {value!r}{hint}.")
+    if value < minimum:
+        raise ValueError(f"{owner}: {label} must be >= {minimum}, got {value}.")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{owner}: {label}={value} is too large; the graph allows at most {maximum}.")
+    return int(value)
+
+
+def check_seed(seed: Any, owner: str) -> int | None:
+    """``None`` or a non-negative int (``0`` is a seed like any other)."""
+    if seed is None:
+        return None
+    return check_int(seed, "seed", owner, minimum=0)
