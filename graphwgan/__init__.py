@@ -26,7 +26,7 @@ _LAZY_ATTRS = {
 }
 _LAZY_MODULES = {
     "baselines", "cli", "datasets", "estimate", "graph", "io", "lipschitz", "metric", "metrics", "nn", "ot",
-    "outliers", "splits",
+    "outliers", "splits", "train",
 }
 
 __all__ = sorted([*_LAZY_ATTRS, *_LAZY_MODULES, "__version__"])

@@ -2,7 +2,7 @@
 
 from graphwgan.nn.critic import BACKBONES, NodeCritic, SetCritic
 from graphwgan.nn.encodings import laplacian_eigenvectors, random_walk_encoding, structural_encoding
-from graphwgan.nn.functional import dual_objective, semi_dual_objective
+from graphwgan.nn.functional import dual_objective, semi_dual_objective, wgan_critic_loss, wgan_generator_loss
 
 __all__ = [
     "BACKBONES",
@@ -13,4 +13,6 @@ __all__ = [
     "random_walk_encoding",
     "semi_dual_objective",
     "structural_encoding",
+    "wgan_critic_loss",
+    "wgan_generator_loss",
 ]
