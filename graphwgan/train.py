@@ -149,8 +149,8 @@ class WGANTrainer:
             self.load_checkpoint(self.checkpoint_path)
         start_step = self.history.step[-1] if self.history.step else 0
         best, stale = math.inf, 0
-        for value in self.history.wasserstein:
-            best, stale = (value, 0) if value < best * (1 - self.min_delta) else (best, stale + 1)
+        for value in self.history.wasserstein:  # a resumed run keeps its plateau count
+            best, stale = (value, 0) if self._improved(value, best) else (best, stale + 1)
         show = sys.stderr.isatty() if self.verbose is None else bool(self.verbose)
         bar = None
         if show:
@@ -186,10 +186,7 @@ class WGANTrainer:
                 bar.set_postfix(w1=f"{estimate:.4g}")
             if self.checkpoint_path is not None and step % self.checkpoint_every == 0:
                 self.save_checkpoint(self.checkpoint_path)
-            if estimate < best * (1 - self.min_delta) if best > 0 else estimate < best - self.min_delta:
-                best, stale = estimate, 0
-            else:
-                stale += 1
+            best, stale = (estimate, 0) if self._improved(estimate, best) else (best, stale + 1)
             if self.patience is not None and stale >= self.patience:
                 history.stopped_early = True
                 break
@@ -198,6 +195,13 @@ class WGANTrainer:
         if self.checkpoint_path is not None:
             self.save_checkpoint(self.checkpoint_path)
         return self.history
+
+    def _improved(self, estimate: float, best: float) -> bool:
+        # relative to the best value so far; absolute once the estimate is at or below zero
+        if best == math.inf:
+            return True
+        margin = self.min_delta * best if best > 0 else self.min_delta
+        return estimate < best - margin
 
     @staticmethod
     def _check(loss, who, step):
