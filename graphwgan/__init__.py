@@ -23,10 +23,11 @@ _LAZY_ATTRS = {
     "estimate_wasserstein": "graphwgan.estimate",
     "WassersteinEstimate": "graphwgan.estimate",
     "certify": "graphwgan.lipschitz",
+    "GraphSynthesizer": "graphwgan.synthesis",
 }
 _LAZY_MODULES = {
     "baselines", "cli", "datasets", "estimate", "graph", "io", "lipschitz", "metric", "metrics", "nn", "ot",
-    "outliers", "splits", "train",
+    "outliers", "splits", "synthesis", "train",
 }
 
 __all__ = sorted([*_LAZY_ATTRS, *_LAZY_MODULES, "__version__"])

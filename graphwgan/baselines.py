@@ -615,6 +615,10 @@ class CELL(_GraphGenerator):
         check_int(self.eval_every, "eval_every", name, minimum=1)
         check_int(self.max_nodes, "max_nodes", name, minimum=2)
 
+    def _extra_loss(self, uv, n, device):
+        """A term added to the cross-entropy (none here; subclasses add one)."""
+        return None
+
     def _fit(self, uv, n, rng):
         import torch
 
@@ -640,10 +644,13 @@ class CELL(_GraphGenerator):
         history = CELLHistory()
         stationary = degrees / degrees.sum()
         scores, overlap, epoch = None, 0.0, 0
+        extra_loss = self._extra_loss(uv, n, device)
         start = time.perf_counter()
         for epoch in range(1, self.max_epochs + 1):
             optimizer.zero_grad(set_to_none=True)
             loss = _cross_entropy().apply(source, target, row, col, degrees)
+            if extra_loss is not None:
+                loss = loss + extra_loss(source, target)
             loss.backward()
             optimizer.step()
             history.loss.append(float(loss.detach()))
