@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_int", "check_seed"]
+__all__ = ["check_int", "check_seed", "is_tensor", "to_numpy"]
 
 
 def check_int(value: Any, label: str, owner: str, *, minimum: int, maximum: int | None = None) -> int:
@@ -35,3 +35,17 @@ def check_seed(seed: Any, owner: str) -> int | None:
     if seed is None:
         return None
     return check_int(seed, "seed", owner, minimum=0)
+
+
+def is_tensor(obj: Any) -> bool:
+    """True for a torch tensor, without importing torch for anything else."""
+    if not (type(obj).__module__ or "").startswith("torch"):
+        return False
+    import torch
+
+    return isinstance(obj, torch.Tensor)
+
+
+def to_numpy(value: Any) -> np.ndarray:
+    """A tensor (detached, on the CPU) or any array-like as a numpy array."""
+    return value.detach().cpu().numpy() if is_tensor(value) else np.asarray(value)

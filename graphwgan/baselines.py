@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphwgan._checks import check_int
+from graphwgan._checks import check_int, to_numpy
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
@@ -411,7 +411,7 @@ class DegreeCorrectedSBM(_GraphGenerator):
     def _fit(self, uv, n, rng):
         name = "DegreeCorrectedSBM"
         if self.labels is not None:
-            raw = _to_numpy(self.labels)
+            raw = to_numpy(self.labels)
             if raw.ndim != 1 or raw.shape[0] != n:
                 raise ValueError(
                     f"{name}: labels must have shape ({n},), one block per node of the training graph, "
@@ -723,7 +723,7 @@ class CELL(_GraphGenerator):
             :math:`S_{uv} = \pi_u P_{uv} + \pi_v P_{vu}` (symmetric; ``0`` for ``u == v``).
         """
         self._check_fitted("score_pairs")
-        array = _to_numpy(pairs)
+        array = to_numpy(pairs)
         if array.ndim != 2 or array.shape[0] != 2:
             raise ValueError(
                 f"CELL.score_pairs: pairs must have shape (2, k), got {tuple(array.shape)}; transpose a (k, 2) "
@@ -1048,7 +1048,3 @@ def _resolve_device(device, owner):
     return resolved
 
 
-def _to_numpy(value):
-    if hasattr(value, "detach") and hasattr(value, "cpu"):
-        return value.detach().cpu().numpy()
-    return np.asarray(value)

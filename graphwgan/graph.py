@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphwgan._checks import is_tensor, to_numpy
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
 
@@ -238,7 +240,7 @@ def undirected_edges(graph: Any) -> tuple[np.ndarray, np.ndarray]:
     if edge_weight is None:
         w = np.ones(n_upper, dtype=np.float64)
     else:
-        w = _to_numpy(edge_weight).astype(np.float64, copy=False)[upper]
+        w = to_numpy(edge_weight).astype(np.float64, copy=False)[upper]
     return uv, w
 
 
@@ -259,12 +261,12 @@ def _parse_source(source, edge_weight, num_nodes, weight, keep_attributes=True):
     if sp.issparse(source):
         _reject_edge_weight(edge_weight, "a scipy sparse matrix")
         return _parse_sparse(source, num_nodes, weight)
-    if _is_tensor(source) and source.layout != _strided():
+    if is_tensor(source) and source.layout != _strided():
         raise TypeError(
             f"to_graph: got a sparse torch tensor ({source.layout}); pass a scipy sparse adjacency "
             "or a dense (2, E) edge_index tensor instead."
         )
-    if _is_tensor(source) or isinstance(source, np.ndarray):
+    if is_tensor(source) or isinstance(source, np.ndarray):
         row, col = _parse_edge_index(source, "edge_index")
         lengths = _parse_lengths(edge_weight, row.size, weight, "edge_weight")
         n = _infer_num_nodes(row, col, num_nodes, "edge_index")
@@ -358,7 +360,7 @@ def _parse_sparse(matrix, num_nodes, weight):
 
 
 def _parse_edge_index(edge_index, name):
-    array = _to_numpy(edge_index)
+    array = to_numpy(edge_index)
     if array.ndim != 2 or array.shape[0] != 2:
         raise ValueError(
             f"to_graph: {name} must have shape (2, E), got {tuple(array.shape)}; transpose an (E, 2) array with .T."
@@ -379,7 +381,7 @@ def _parse_lengths(values, num_edges, weight, name):
             raise TypeError(f"to_graph: {name} was given but weight=None asks to ignore lengths; drop one.")
         return np.ones(num_edges, dtype=np.float64)
     try:
-        array = np.array(_to_numpy(values), dtype=np.float64)
+        array = np.array(to_numpy(values), dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise TypeError(f"to_graph: {name} must hold real numbers ({err}).") from None
     if array.ndim != 1:
@@ -460,12 +462,12 @@ def _build(row, col, lengths, n, node_attrs, other_attrs, *, largest_component, 
             row, col, lengths = new_id[row[edge_keep]], new_id[col[edge_keep]], lengths[edge_keep]
             node_attrs = {key: _take(value, kept) for key, value in node_attrs.items()}
         original = node_attrs.get("original_index")
-        if original is not None and not (_is_tensor(original) or isinstance(original, np.ndarray)):
+        if original is not None and not (is_tensor(original) or isinstance(original, np.ndarray)):
             original = None
         if original is None:
             original_index = torch.from_numpy(kept.astype(np.int64))
         else:  # compose with an earlier relabelling
-            original_index = torch.as_tensor(_to_numpy(original), dtype=torch.int64).clone()
+            original_index = torch.as_tensor(to_numpy(original), dtype=torch.int64).clone()
             original_index = original_index if kept.size == n else original_index[kept]
         node_attrs["original_index"] = original_index
         n = int(kept.size)
@@ -515,7 +517,7 @@ def _edges_of(graph):
     if edge_index is None:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, int(n)
-    array = _to_numpy(edge_index)
+    array = to_numpy(edge_index)
     return array[0], array[1], int(n)
 
 
@@ -541,29 +543,14 @@ def _is_networkx(obj) -> bool:
     return isinstance(obj, nx.Graph)
 
 
-def _is_tensor(obj) -> bool:
-    module = type(obj).__module__ or ""
-    if not module.startswith("torch"):
-        return False
-    import torch
-
-    return isinstance(obj, torch.Tensor)
-
-
 def _strided():
     import torch
 
     return torch.strided
 
 
-def _to_numpy(value):
-    if _is_tensor(value):
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
-
-
 def _is_node_level(value, n) -> bool:
-    if _is_tensor(value) or isinstance(value, np.ndarray):
+    if is_tensor(value) or isinstance(value, np.ndarray):
         return value.ndim >= 1 and value.shape[0] == n
     if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
         return len(value) == n
@@ -573,7 +560,7 @@ def _is_node_level(value, n) -> bool:
 def _copy(value):
     import copy
 
-    if _is_tensor(value):
+    if is_tensor(value):
         return value.detach().clone()
     if isinstance(value, np.ndarray):
         return value.copy()
@@ -584,7 +571,7 @@ def _copy(value):
 
 def _take(value, index):
     """Rows ``index`` (sorted int64 numpy array) of a node-level attribute."""
-    if _is_tensor(value):
+    if is_tensor(value):
         import torch
 
         return value.index_select(0, torch.from_numpy(index).to(value.device))

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from graphwgan._checks import is_tensor
+
 __all__ = [
     "CTransform",
     "Certificate",
@@ -37,13 +39,9 @@ __all__ = [
 ]
 
 
-def _is_tensor(x: Any) -> bool:
-    return type(x).__module__.startswith("torch")
-
-
 def _edge_differences(potential, edge_index, edge_weight):
     src, dst = edge_index[0], edge_index[1]
-    return (potential[..., src] - potential[..., dst]).abs() / edge_weight if _is_tensor(potential) else \
+    return (potential[..., src] - potential[..., dst]).abs() / edge_weight if is_tensor(potential) else \
         np.abs(potential[..., src] - potential[..., dst]) / edge_weight
 
 
@@ -66,16 +64,16 @@ def edge_lipschitz_constant(potential: Any, edge_index: Any, edge_weight: Any = 
     float
         ``L``; 0 for a graph without edges.
     """
-    if _is_tensor(potential):
+    if is_tensor(potential):
         potential = potential.detach().cpu().double().numpy()
     potential = np.asarray(potential, dtype=np.float64)
     if not np.all(np.isfinite(potential)):
         raise ValueError("potential holds NaN or infinite values; its Lipschitz constant is undefined")
-    edge_index = np.asarray(edge_index.cpu() if _is_tensor(edge_index) else edge_index)
+    edge_index = np.asarray(edge_index.cpu() if is_tensor(edge_index) else edge_index)
     if edge_index.shape[-1] == 0:
         return 0.0
     weight = 1.0 if edge_weight is None else np.asarray(
-        edge_weight.detach().cpu() if _is_tensor(edge_weight) else edge_weight, dtype=np.float64)
+        edge_weight.detach().cpu() if is_tensor(edge_weight) else edge_weight, dtype=np.float64)
     return float(_edge_differences(potential, edge_index, weight).max())
 
 
@@ -173,7 +171,7 @@ class CTransform:
         return dist, origin
 
     def _apply(self, f: Any, sign: float):
-        if _is_tensor(f):
+        if is_tensor(f):
             values = f.detach().cpu().double().numpy()
         else:
             values = np.asarray(f, dtype=np.float64)
@@ -183,7 +181,7 @@ class CTransform:
             raise ValueError("potential holds NaN or infinite values; the c-transform needs finite values")
         dist, origin = self._search(sign * values)
         transformed = sign * dist
-        if not _is_tensor(f):
+        if not is_tensor(f):
             return transformed
         import torch
 
@@ -241,9 +239,9 @@ def certify(graph: Any, potential: Any, mu: Any, nu: Any, *, transform: CTransfo
     for the dual, so each value is a lower bound.
     """
     transform = transform or CTransform(graph)
-    f = potential.detach().cpu().double().numpy() if _is_tensor(potential) else np.asarray(potential, float)
-    diff = (np.asarray(mu.detach().cpu() if _is_tensor(mu) else mu, dtype=np.float64)
-            - np.asarray(nu.detach().cpu() if _is_tensor(nu) else nu, dtype=np.float64))
+    f = potential.detach().cpu().double().numpy() if is_tensor(potential) else np.asarray(potential, float)
+    diff = (np.asarray(mu.detach().cpu() if is_tensor(mu) else mu, dtype=np.float64)
+            - np.asarray(nu.detach().cpu() if is_tensor(nu) else nu, dtype=np.float64))
     lipschitz = edge_lipschitz_constant(f, transform.edge_index, transform.edge_weight)
     candidates = {
         "rescale": f / lipschitz if lipschitz > 0 else f,

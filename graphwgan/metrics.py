@@ -38,7 +38,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from graphwgan._checks import check_int, check_seed
+from graphwgan._checks import check_int, check_seed, is_tensor, to_numpy
 
 __all__ = [
     "LinkPredictionScores",
@@ -1138,8 +1138,8 @@ def _as_real(value: Any, label: str) -> float:
 
 
 def _as_scores(values: Any, label: str) -> np.ndarray:
-    if type(values).__module__.startswith("torch"):
-        values = values.detach().cpu().numpy()
+    if is_tensor(values):
+        values = to_numpy(values)
     if isinstance(values, (str, bytes, Mapping)) or values is None:
         raise TypeError(f"link_prediction_scores: {label} must be a 1-D array of numbers, got {type(values).__name__}.")
     array = np.asarray(values)
@@ -1338,8 +1338,8 @@ def _anomaly_inputs(labels: Any, scores: Any, name: str) -> tuple[np.ndarray, np
     """Validate ``(labels, scores)``; return ``(is_outlier, labels as int64, scores as float64)``."""
     arrays = []
     for value, label in ((labels, "labels"), (scores, "scores")):
-        if type(value).__module__.startswith("torch"):
-            value = value.detach().cpu().numpy()
+        if is_tensor(value):
+            value = to_numpy(value)
         if isinstance(value, (str, bytes, Mapping)) or value is None:
             raise TypeError(f"{name}: {label} must be a 1-D array, got {type(value).__name__}.")
         array = np.asarray(value)

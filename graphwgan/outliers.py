@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphwgan._checks import check_int, check_seed
+from graphwgan._checks import check_int, check_seed, to_numpy
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import torch
@@ -116,9 +116,8 @@ def inject_contextual_outliers(
     num_outliers = check_int(num_outliers, "num_outliers", name, minimum=0, maximum=n)
     num_candidates = check_int(num_candidates, "num_candidates", name, minimum=1, maximum=n - 1)
     rng = np.random.default_rng(check_seed(seed, name))
-    from graphwgan.graph import _to_numpy
 
-    features = np.asarray(_to_numpy(x), dtype=np.float64).reshape(n, -1)
+    features = np.asarray(to_numpy(x), dtype=np.float64).reshape(n, -1)
 
     outliers = rng.choice(n, size=num_outliers, replace=False)
     donors = np.empty(num_outliers, dtype=np.int64)

@@ -94,10 +94,10 @@ def check_balance(mu: np.ndarray, nu: np.ndarray, component: np.ndarray, num_com
                   info_mu: MassInfo, info_nu: MassInfo) -> tuple[np.ndarray, np.ndarray]:
     """Check that ``mu`` and ``nu`` carry equal mass on every connected component.
 
-    Arrays have shape ``(k, n)``. Returns ``(mu_total, nu_total)`` per row. Raises ``ValueError``
-    when the totals differ (W1 is defined only between equal masses) or when they agree overall
-    but not on some component (then mass would have to cross between components, and W1 is
-    infinite).
+    Arrays have shape ``(k, n)``. Returns the mass of ``mu`` and of ``nu`` on each component,
+    shape ``(k, num_components)``. Raises ``ValueError`` when the totals differ (W1 is defined only
+    between equal masses) or when they agree overall but not on some component (then mass would
+    have to cross between components, and W1 is infinite).
     """
     mu_total = mu.sum(axis=1)
     nu_total = nu.sum(axis=1)
@@ -111,20 +111,18 @@ def check_balance(mu: np.ndarray, nu: np.ndarray, component: np.ndarray, num_com
             f"mu and nu must have the same total mass{where}: sum(mu) = {mu_total[row]!r}, "
             f"sum(nu) = {nu_total[row]!r}; normalise both (for example divide each by its sum)"
         )
-    if num_components > 1:
-        per_mu = np.zeros((mu.shape[0], num_components))
-        per_nu = np.zeros((mu.shape[0], num_components))
-        for row in range(mu.shape[0]):
-            per_mu[row] = np.bincount(component, weights=mu[row], minlength=num_components)
-            per_nu[row] = np.bincount(component, weights=nu[row], minlength=num_components)
-        off = np.abs(per_mu - per_nu) > tol[:, None]
-        if off.any():
-            row, comp = (int(i) for i in np.argwhere(off)[0])
-            where = f"in pair {row}, " if mu.shape[0] > 1 else ""
-            raise ValueError(
-                f"{where}mu and nu put different mass on connected component {comp} "
-                f"({per_mu[row, comp]!r} vs {per_nu[row, comp]!r}): no path joins the components, so "
-                "the Wasserstein-1 distance is infinite. Compare distributions per component, or "
-                "use a connected graph (to_graph(..., largest_component=True))"
-            )
-    return mu_total, nu_total
+    if num_components == 1:
+        return mu_total[:, None], nu_total[:, None]
+    per_mu = np.stack([np.bincount(component, weights=row, minlength=num_components) for row in mu])
+    per_nu = np.stack([np.bincount(component, weights=row, minlength=num_components) for row in nu])
+    off = np.abs(per_mu - per_nu) > tol[:, None]
+    if off.any():
+        row, comp = (int(i) for i in np.argwhere(off)[0])
+        where = f"in pair {row}, " if mu.shape[0] > 1 else ""
+        raise ValueError(
+            f"{where}mu and nu put different mass on connected component {comp} "
+            f"({per_mu[row, comp]!r} vs {per_nu[row, comp]!r}): no path joins the components, so "
+            "the Wasserstein-1 distance is infinite. Compare distributions per component, or "
+            "use a connected graph (to_graph(..., largest_component=True))"
+        )
+    return per_mu, per_nu

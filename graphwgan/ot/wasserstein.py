@@ -158,9 +158,10 @@ class GraphTransport:
 
     def _solve_rows(self, mu: np.ndarray, nu: np.ndarray, mu_info: MassInfo, nu_info: MassInfo):
         k, n = mu.shape
-        mu_total, nu_total = check_balance(mu, nu, self.component, self.num_components, mu_info, nu_info)
+        per_mu, per_nu = check_balance(mu, nu, self.component, self.num_components, mu_info, nu_info)
         # tolerated rounding differences in the totals: move nu onto mu's total per component
-        nu = self._match_totals(mu, nu)
+        scale = np.divide(per_mu, per_nu, out=np.ones_like(per_mu), where=per_nu > 0)
+        nu = nu * scale[:, self.component]
         excess = mu - nu
         flow = np.zeros((k, self.edge_weight.size))
         self._peeling.push(excess, flow)
@@ -175,15 +176,6 @@ class GraphTransport:
         distance = np.abs(flow) @ self.edge_weight
         self._certify(distance, potential, mu - nu)
         return distance, flow, potential
-
-    def _match_totals(self, mu: np.ndarray, nu: np.ndarray) -> np.ndarray:
-        nu = np.array(nu, dtype=np.float64, copy=True)
-        for row in range(mu.shape[0]):
-            mu_c = np.bincount(self.component, weights=mu[row], minlength=self.num_components)
-            nu_c = np.bincount(self.component, weights=nu[row], minlength=self.num_components)
-            scale = np.divide(mu_c, nu_c, out=np.ones_like(mu_c), where=nu_c > 0)
-            nu[row] *= scale[self.component]
-        return nu
 
     def _solve_core(self, core_excess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         potential = np.zeros(core_excess.size)
