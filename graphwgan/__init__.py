@@ -24,9 +24,10 @@ _LAZY_ATTRS = {
     "WassersteinEstimate": "graphwgan.estimate",
     "certify": "graphwgan.lipschitz",
     "GraphSynthesizer": "graphwgan.synthesis",
+    "AnomalyDetector": "graphwgan.anomaly",
 }
 _LAZY_MODULES = {
-    "baselines", "cli", "datasets", "estimate", "graph", "io", "lipschitz", "metric", "metrics", "nn", "ot",
+    "anomaly", "baselines", "cli", "datasets", "estimate", "graph", "io", "lipschitz", "metric", "metrics", "nn", "ot",
     "outliers", "splits", "synthesis", "train",
 }
 
