@@ -5,6 +5,13 @@ Subcommands:
 ``graphwgan w1``
     The exact Wasserstein-1 distance between two node distributions read from files, on a graph
     file, a named dataset, or (by default) the embedded example graph.
+``graphwgan synth``
+    Fit a :class:`graphwgan.synthesis.GraphSynthesizer` on a graph file, a named dataset or (by
+    default) the embedded example graph, sample new graphs, write them as edge lists or ``.npz``
+    files, and print the graph statistics of the real graph against the generated ones.
+``graphwgan score``
+    Fit an anomaly detector (:class:`graphwgan.anomaly.AnomalyDetector` or a baseline) on a graph,
+    or load a saved one, and write one anomaly score per node to CSV (higher = more anomalous).
 """
 
 from __future__ import annotations
@@ -19,7 +26,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["main", "read_masses"]
+__all__ = ["build_parser", "main", "read_masses", "write_graph", "write_scores"]
+
+#: Output formats of ``graphwgan synth`` (file suffix -> format).
+SYNTH_FORMATS = {".txt": "txt", ".csv": "csv", ".npz": "npz"}
+#: Statistics printed by ``graphwgan synth`` (those of the NetGAN/CELL tables).
+SYNTH_STATISTICS = ("max_degree", "assortativity", "triangle_count", "square_count", "power_law_exponent",
+                    "gini_coefficient", "edge_distribution_entropy", "largest_component_size",
+                    "clustering_coefficient", "characteristic_path_length", "spectral_gap")
 
 
 def read_masses(path: str | Path, num_nodes: int) -> np.ndarray:
@@ -127,6 +141,280 @@ def _cmd_w1(args: argparse.Namespace) -> int:
     return 0
 
 
+def write_graph(data, path: str | Path, format: str | None = None) -> Path:
+    """Write a graph's undirected edges to ``path``, readable by :func:`graphwgan.io.read_graph`.
+
+    Parameters
+    ----------
+    data : torch_geometric.data.Data
+        A graph in the :func:`graphwgan.to_graph` layout (both directions of every edge).
+    path : str or pathlib.Path
+        The file; its folder is created if missing.
+    format : {"txt", "csv", "npz"}, optional
+        ``"txt"``: one ``u v`` line per edge (space separated); ``"csv"``: one ``u,v`` line per edge;
+        both start with a ``#`` comment giving the node and edge counts, and list each edge once with
+        ``u < v``. ``"npz"``: the symmetric adjacency written by ``scipy.sparse.save_npz``, which keeps
+        isolated nodes. By default the format follows the suffix of ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        If the format is unknown, or not given and the suffix is not ``.txt``, ``.csv`` or ``.npz``.
+    """
+    path = Path(path)
+    if format is None:
+        format = SYNTH_FORMATS.get(path.suffix.lower())
+        if format is None:
+            raise ValueError(
+                f"cannot tell the output format from the suffix of '{path}'; use a .txt, .csv or .npz file name "
+                "or pass --format"
+            )
+    if format not in SYNTH_FORMATS.values():
+        raise ValueError(f"output format must be one of {sorted(SYNTH_FORMATS.values())}, got {format!r}")
+    row, col = data.edge_index.cpu().numpy()
+    upper = row < col
+    u, v = row[upper].astype(np.int64), col[upper].astype(np.int64)
+    n = int(data.num_nodes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if format == "npz":
+        import scipy.sparse as sp
+
+        adjacency = sp.csr_matrix((np.ones(2 * u.size), (np.r_[u, v], np.r_[v, u])), shape=(n, n))
+        sp.save_npz(path, adjacency)
+    else:
+        sep = "," if format == "csv" else " "
+        lines = [f"# {n} nodes, {u.size} edges"] + [f"{a}{sep}{b}" for a, b in zip(u.tolist(), v.tolist(), strict=True)]
+        path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _sample_paths(out: str, format: str | None, count: int) -> tuple[list[Path], str]:
+    """One output path per sample: ``out`` itself for one sample, ``stem_k.suffix`` for several."""
+    path = Path(out)
+    if format is None:
+        format = SYNTH_FORMATS.get(path.suffix.lower())
+        if format is None:
+            raise ValueError(
+                f"--out {out!r}: cannot tell the format from the suffix {path.suffix!r}; use .txt, .csv or .npz, "
+                "or pass --format"
+            )
+    elif path.suffix.lower() not in SYNTH_FORMATS:
+        path = path.with_name(path.name + "." + format)
+    elif SYNTH_FORMATS[path.suffix.lower()] != format:
+        raise ValueError(f"--out {out!r} has the suffix of the {SYNTH_FORMATS[path.suffix.lower()]} format but "
+                         f"--format is {format}; make them agree")
+    if path.exists() and path.is_dir():
+        raise ValueError(f"--out {out!r} is a folder; give a file name such as {Path(out) / 'sample.txt'}")
+    try:  # before the fit, so that a bad path fails fast
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {out!r}: cannot create the folder '{path.parent}': {exc.strerror or exc}") from None
+    if count == 1:
+        return [path], format
+    return [path.with_name(f"{path.stem}_{k}{path.suffix}") for k in range(count)], format
+
+
+def _check_option(value, name: str, *, low, high=None, low_open: bool = False) -> None:
+    bad = value < low or (low_open and value == low) or (high is not None and value > high)
+    if bad or (isinstance(value, float) and not np.isfinite(value)):
+        left = "(" if low_open else "["
+        right = f"{high}]" if high is not None else "inf)"
+        raise ValueError(f"{name} must be in {left}{low}, {right}, got {value}")
+
+
+def _load_synth_graph(spec: str | None, largest_component: bool):
+    """Like ``w1``'s graph resolution, with a hint when a name is neither a file nor a dataset."""
+    from graphwgan import datasets
+
+    if spec is not None and Path(spec).is_dir():
+        raise ValueError(f"--graph {spec!r} is a folder; give a graph file or a dataset name")
+    if spec is not None and spec not in datasets.available() and not Path(spec).exists():
+        import difflib
+
+        close = difflib.get_close_matches(spec.strip().lower(), datasets.available(), n=1)
+        hint = f" (did you mean the dataset {close[0]!r}?)" if close else ""
+        raise FileNotFoundError(f"--graph {spec!r}: no such file, and not a dataset name{hint}")
+    return _load_graph(spec, largest_component)
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    import warnings
+
+    from tqdm.auto import tqdm
+
+    from graphwgan import metrics
+    from graphwgan.synthesis import GraphSynthesizer
+
+    _check_option(args.num_samples, "--num-samples", low=1, high=1000)
+    _check_option(args.seed, "--seed", low=0)
+    _check_option(args.eo_target, "--eo-target", low=0.0, high=1.0, low_open=True)
+    _check_option(args.max_epochs, "--max-epochs", low=1)
+    paths, format = _sample_paths(args.out, args.format, args.num_samples) if args.out else ([], None)
+    data, name = _load_synth_graph(args.graph, args.largest_component)
+    n, m = int(data.num_nodes), int(data.num_edges) // 2
+
+    model = GraphSynthesizer(eo_target=args.eo_target, max_epochs=args.max_epochs, random_state=args.seed)
+    # GraphSynthesizer.fit has no per-epoch hook: the bar steps once for the fit, then once per sample
+    bar = tqdm(total=1 + args.num_samples, desc="fit", unit="step", file=sys.stderr, leave=False,
+               disable=True if args.no_progress else None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        model.fit(data)
+    for warning in caught:
+        if issubclass(warning.category, RuntimeWarning):
+            print(f"graphwgan synth: warning: {warning.message}", file=sys.stderr)
+        else:  # not ours to reword: pass it on unchanged
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    bar.set_postfix(epochs=model.n_epochs_, eo=f"{model.edge_overlap_:.3f}")
+    bar.update()
+
+    reference = metrics.graph_statistics(data)
+    real_row = {k: reference[k] for k in SYNTH_STATISTICS}
+    rows = {"real graph": {"edges": m, **real_row}}
+    written = []
+    for k in range(args.num_samples):
+        bar.set_description(f"sample {k + 1}/{args.num_samples}")
+        sample = model.sample(seed=np.random.default_rng([args.seed, k]))
+        stats = metrics.graph_statistics(sample)
+        row = {k2: stats[k2] for k2 in SYNTH_STATISTICS}
+        rows[f"sample {k}"] = {
+            "edges": int(sample.num_edges) // 2,
+            **row,
+            "edge_overlap": metrics.edge_overlap(sample, data),
+            "mean_relative_error": metrics.mean_relative_error(row, real_row),
+        }
+        if paths:
+            try:
+                written.append(write_graph(sample, paths[k], format))
+            except OSError as exc:
+                raise ValueError(f"cannot write sample {k} to '{paths[k]}': {exc.strerror or exc}") from None
+        bar.update()
+    bar.close()
+    if args.num_samples > 1:
+        generated = [rows[f"sample {k}"] for k in range(args.num_samples)]
+        mean = {key: float(np.mean([row[key] for row in generated])) for key in generated[0]}
+        mean["mean_relative_error"] = metrics.mean_relative_error({k: mean[k] for k in SYNTH_STATISTICS}, real_row)
+        rows[f"mean of {args.num_samples} samples"] = mean
+
+    reached = "reached" if model.converged_ else "NOT reached"
+    print(f"graph      : {name} ({n} nodes, {m} edges)")
+    print(f"model      : GraphSynthesizer(eo_target={args.eo_target}, max_epochs={args.max_epochs}, "
+          f"random_state={args.seed})")
+    print(f"fit        : {model.n_epochs_} epochs, {model.fit_seconds_:.2f} s, edge overlap "
+          f"{model.edge_overlap_:.3f} (target {args.eo_target} {reached})")
+    if written:
+        shown = str(written[0]) if len(written) == 1 else f"{written[0]} ... {written[-1]}"
+        print(f"samples    : {len(written)} written ({format}): {shown}")
+    else:
+        print(f"samples    : {args.num_samples} (not written; pass --out to save them)")
+    print()
+    print(metrics.statistics_table(rows))
+    return 0
+
+
+#: Detectors offered by ``graphwgan score`` (name -> class name in :mod:`graphwgan.anomaly`).
+SCORE_DETECTORS = {"graphwgan": "AnomalyDetector", "dominant": "DOMINANT", "gaan": "GAAN",
+                   "zscore": "DegreeFeatureZScore"}
+
+
+def write_scores(path: str | Path, scores: np.ndarray, labels: np.ndarray, names: Sequence[str] | None = None) -> Path:
+    """Write ``node,score,outlier`` rows (one per node, in node order) to a CSV file."""
+    import csv
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["node", "name", "score", "outlier"] if names is not None else ["node", "score", "outlier"])
+        for node, (score, label) in enumerate(zip(scores.tolist(), labels.tolist(), strict=True)):
+            name = [names[node]] if names is not None else []
+            writer.writerow([node, *name, repr(float(score)), int(label)])
+    return path
+
+
+def _node_names(data, n: int) -> list[str] | None:
+    names = getattr(data, "node_names", None)
+    if names is None or len(names) != n:
+        return None
+    return [str(name) for name in names]
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from graphwgan import anomaly, metrics
+
+    _check_option(args.contamination, "--contamination", low=0.0, high=0.5, low_open=True)
+    _check_option(args.seed, "--seed", low=0)
+    _check_option(args.top, "--top", low=0)
+    if args.load and args.save:
+        raise ValueError("give --load (score with a saved detector) or --save (fit and save one), not both")
+    if args.load and not Path(args.load).is_file():
+        raise FileNotFoundError(f"--load {args.load!r}: no such file")
+    data, name = _load_synth_graph(args.graph, args.largest_component)
+    n = int(data.num_nodes)
+    steps = ["score"] if args.load else ["fit", "score"]
+    bar = tqdm(total=len(steps) + bool(args.out) + bool(args.save), desc=steps[0], unit="step", file=sys.stderr,
+               leave=False, disable=True if args.no_progress else None)
+    if args.load:
+        detector = anomaly.BaseDetector.load(args.load)
+        how = f"loaded from {args.load}"
+        scores = detector.decision_function(data)
+        bar.update()
+    else:
+        detector = getattr(anomaly, SCORE_DETECTORS[args.detector])(contamination=args.contamination,
+                                                                     random_state=args.seed)
+        detector.fit(data)
+        how = f"fitted in {detector.fit_seconds_:.2f} s"
+        bar.update()
+        bar.set_description("score")
+        scores = detector.decision_scores_
+        bar.update()
+    labels = (scores > detector.threshold_).astype(np.int64)
+    names = _node_names(data, n)
+    if args.save:
+        bar.set_description("save")
+        detector.save(args.save)
+        bar.update()
+    written = None
+    if args.out:
+        bar.set_description("write")
+        try:
+            written = write_scores(args.out, scores, labels, names)
+        except OSError as exc:
+            raise ValueError(f"cannot write the scores to '{args.out}': {exc.strerror or exc}") from None
+        bar.update()
+    bar.close()
+
+    print(f"graph      : {name} ({n} nodes, {int(data.num_edges) // 2} edges)")
+    print(f"detector   : {detector!r}, {how}")
+    print(f"threshold  : {detector.threshold_:.6g} ({int(labels.sum())} nodes flagged, contamination "
+          f"{detector.contamination})")
+    if args.save:
+        print(f"saved      : {args.save}")
+    print(f"scores     : {written if written else 'not written (pass --out FILE.csv to save them)'}")
+    if args.evaluate:
+        truth = getattr(data, "y", None)
+        if truth is None:
+            raise ValueError("--evaluate needs outlier labels in the graph's y (0 = normal, non-zero = outlier)")
+        report = metrics.anomaly_scores_report(np.asarray(truth), scores)
+        print("evaluation : " + ", ".join(f"{key} {value:.4g}" if isinstance(value, float) else f"{key} {value}"
+                                          for key, value in report.items()))
+    if args.top:
+        order = np.argsort(-scores, kind="stable")[: args.top]
+        print()
+        print(f"top {len(order)} nodes (highest score first):")
+        for rank, node in enumerate(order.tolist(), start=1):
+            label = f" {names[node]}" if names is not None else ""
+            print(f"{rank:4d}. node {node}{label}: {scores[node]:.6g}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="graphwgan", description="Wasserstein GANs on graphs.")
@@ -141,6 +429,52 @@ def build_parser() -> argparse.ArgumentParser:
     w1.add_argument("--potential-out", help="save the optimal potential to this .npy file")
     w1.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
     w1.set_defaults(handler=_cmd_w1)
+
+    synth = sub.add_parser(
+        "synth", help="fit a graph generator and sample graphs like the input",
+        description="Fit a GraphSynthesizer (CELL's low-rank random walk with a shortest-path transport term), "
+                    "sample graphs with the same number of edges, optionally write them, and print the graph "
+                    "statistics of the real graph against the samples (edge overlap and mean relative error "
+                    "included).")
+    synth.add_argument("--graph", help="graph file (npz, mat, edge list, pt) or dataset name; default: the "
+                                       "embedded graph")
+    synth.add_argument("--largest-component", action="store_true", help="keep only the largest connected component")
+    synth.add_argument("-n", "--num-samples", type=int, default=1, metavar="N",
+                       help="number of graphs to sample, 1-1000 (default 1)")
+    synth.add_argument("--seed", type=int, default=0, help="seed of the fit and of the samples, >= 0 (default 0)")
+    synth.add_argument("--eo-target", type=float, default=0.52, metavar="EO",
+                       help="stop training once a sampled graph has this edge overlap with the input (the share of "
+                            "its edges it reproduces), in (0, 1] (default 0.52)")
+    synth.add_argument("--max-epochs", type=int, default=1000, metavar="E",
+                       help="most training epochs, >= 1 (default 1000)")
+    synth.add_argument("-o", "--out", metavar="PATH",
+                       help="write the samples here: .txt ('u v' lines), .csv ('u,v' lines) or .npz (sparse "
+                            "adjacency); with several samples, PATH's stem gets _0, _1, ... ")
+    synth.add_argument("--format", choices=sorted(SYNTH_FORMATS.values()),
+                       help="output format when the suffix of --out does not say it")
+    synth.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    synth.set_defaults(handler=_cmd_synth)
+
+    score = sub.add_parser(
+        "score", help="score every node of a graph for anomaly (higher = more anomalous)",
+        description="Fit an anomaly detector on a graph (node features from the graph's x, or structural "
+                    "encodings when it has none), or load a saved one, and write one score per node to CSV.")
+    score.add_argument("--graph", help="graph file (npz, mat, edge list, pt) or dataset name; default: the "
+                                       "embedded graph")
+    score.add_argument("--largest-component", action="store_true", help="keep only the largest connected component")
+    score.add_argument("--detector", choices=sorted(SCORE_DETECTORS), default="graphwgan",
+                       help="which detector to fit (default graphwgan, the library's AnomalyDetector)")
+    score.add_argument("--contamination", type=float, default=0.1,
+                       help="expected share of outliers, in (0, 0.5]; sets the 0/1 threshold (default 0.1)")
+    score.add_argument("--seed", type=int, default=0, help="random_state of the detector, >= 0 (default 0)")
+    score.add_argument("-o", "--out", metavar="FILE.csv", help="write node,score,outlier rows here")
+    score.add_argument("--save", metavar="FILE", help="save the fitted detector here (reload with --load)")
+    score.add_argument("--load", metavar="FILE", help="score with a saved detector instead of fitting one")
+    score.add_argument("--top", type=int, default=10, help="print the highest-scoring nodes (default 10; 0: none)")
+    score.add_argument("--evaluate", action="store_true",
+                       help="report ROC-AUC, AP and recall@k against the outlier labels in the graph's y")
+    score.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    score.set_defaults(handler=_cmd_score)
     return parser
 
 

@@ -3,7 +3,10 @@ r"""Edge splits for link prediction: held-out edges and non-edges, and the publi
 :func:`train_test_split_edges` removes a random share of the edges of a graph for validation and
 testing, keeping the training graph connected when asked, and samples as many non-edges.
 :func:`load_cell_split` reads the Cora-ML split that CELL (Rendsburg et al., ICML 2020)
-published, so results compare with the NetGAN and CELL tables.
+published, so results compare with the NetGAN and CELL tables. :func:`load_split` gives the
+benchmark split of a named graph: that published split for ``"cora_ml"``, and for ``"citeseer"``
+a seeded 85/10/5 connected split of the CiteSeer largest component (2,110 nodes, 3,668 edges),
+the protocol of NetGAN and CELL, which did not publish theirs.
 
 Every pair is an undirected edge written once, ``(u, v)`` with ``u < v``, in an ``int64`` array
 of shape ``(k, 2)`` whose rows are sorted.
@@ -24,7 +27,17 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
 
-__all__ = ["CELL_LINK_PREDICTION_SHA256", "EdgeSplit", "load_cell_split", "train_test_split_edges"]
+__all__ = [
+    "CELL_LINK_PREDICTION_SHA256",
+    "SPLIT_NAMES",
+    "EdgeSplit",
+    "load_cell_split",
+    "load_split",
+    "train_test_split_edges",
+]
+
+#: Names accepted by :func:`load_split`.
+SPLIT_NAMES = ("citeseer", "cora_ml")
 
 #: sha256 of ``splits/cell_link_prediction.p``, checked before the pickle is read.
 CELL_LINK_PREDICTION_SHA256 = "ebd1ac16c98a26f2e5807353211b727a95213c13997edcbd53a13926c04c1eec"
@@ -32,6 +45,7 @@ CELL_LINK_PREDICTION_SHA256 = "ebd1ac16c98a26f2e5807353211b727a95213c13997edcbd5
 _CELL_TRAIN = "cell_CORA-ML_train.npz"
 _CELL_PAIRS = "cell_link_prediction.p"
 _CELL_SHAPE = (2810, 6783)  # nodes, undirected edges of the training graph
+_CITESEER_LCC = (2110, 3668)  # nodes, undirected edges of the CiteSeer largest component
 
 # below this many node pairs, non-edges are drawn from the full list of pairs
 _ENUMERATE_PAIRS = 2_000_000
@@ -129,10 +143,10 @@ def train_test_split_edges(
     TypeError
         If a fraction is not a real number, ``connected`` not a bool or ``seed`` not an int.
     ValueError
-        If the fractions are out of range; the graph is too small to give every requested part
-        at least one edge; ``connected=True`` and the graph is disconnected (isolated nodes
-        count) or has fewer non-tree edges than edges to hold out; or there are fewer non-edges
-        than needed.
+        If the fractions are out of range (NaN and infinity included); the graph is too small to
+        give the training graph and every requested part at least one edge; ``connected=True``
+        and the graph is disconnected (isolated nodes count) or has fewer non-tree edges than
+        edges to hold out; or there are fewer non-edges than needed.
 
     Examples
     --------
@@ -167,11 +181,12 @@ def train_test_split_edges(
     n_held = m - n_train
     n_val = int(math.floor(n_held * val_fraction / total + 1e-9))
     n_test = n_held - n_val
-    if n_held == 0 or (val_fraction > 0 and n_val == 0) or (test_fraction > 0 and n_test == 0):
+    if n_train == 0 or n_held == 0 or (val_fraction > 0 and n_val == 0) or (test_fraction > 0 and n_test == 0):
         raise ValueError(
-            f"train_test_split_edges: the graph is too small: its {m} edges give {n_val} validation "
-            f"and {n_test} test edges for val_fraction={val_fraction}, test_fraction={test_fraction}; "
-            "use a larger graph or larger fractions."
+            f"train_test_split_edges: the graph is too small to split: its {m} edge(s) give {n_train} training, "
+            f"{n_val} validation and {n_test} test edges for val_fraction={val_fraction}, "
+            f"test_fraction={test_fraction}, and every requested part needs at least one; use a larger graph "
+            "or other fractions."
         )
 
     rng = np.random.default_rng(seed)
@@ -277,6 +292,77 @@ def load_cell_split(root: str | os.PathLike | None = None) -> EdgeSplit:
         )
     val_edges, val_non_edges, test_edges, test_non_edges = (_unique_pairs(p) for p in parts)
     return EdgeSplit(train, val_edges, val_non_edges, test_edges, test_non_edges)
+
+
+def load_split(name: str, *, seed: int = 0, root: str | os.PathLike | None = None) -> EdgeSplit:
+    r"""The link-prediction split of a named benchmark graph, the same on every call.
+
+    * ``"cora_ml"``: the split CELL published (:func:`load_cell_split`): 2,810 nodes, 6,783
+      training edges, 798 validation and 400 test edges and non-edges. It is fixed, so ``seed``
+      must stay ``0``.
+    * ``"citeseer"``: the largest connected component of CiteSeer
+      (:func:`graphwgan.datasets.load`, 2,110 nodes and 3,668 edges, checked), split by
+      :func:`train_test_split_edges` with ``val_fraction=0.10``, ``test_fraction=0.05`` and
+      ``connected=True``: 3,117 training edges (a connected graph on every node), 367
+      validation and 184 test edges, and as many non-edges. NetGAN and CELL use this 85/10/5
+      protocol on this component but did not publish their split; ``seed`` picks one.
+
+    Parameters
+    ----------
+    name : {"cora_ml", "citeseer"}
+        The graph (see :data:`SPLIT_NAMES`); case and surrounding spaces are ignored.
+    seed : int, default 0
+        Seed of the random split (``"citeseer"``); must be ``0`` for the published ``"cora_ml"``.
+    root : str or os.PathLike, optional
+        The data folder; defaults to :func:`graphwgan.datasets.data_dir`.
+
+    Returns
+    -------
+    EdgeSplit
+        The split; node ``i`` of ``train`` is node ``i`` of the largest component.
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a str or ``seed`` not an int.
+    ValueError
+        If ``name`` is unknown, ``seed`` is negative, or not ``0`` for ``"cora_ml"``, or the
+        CiteSeer file's largest component is not the known one.
+    FileNotFoundError
+        If the data files are missing.
+
+    Examples
+    --------
+    >>> load_split("citeseer", seed=0)  # doctest: +SKIP
+    EdgeSplit(num_nodes=2110, train_edges=3117, val=367+367, test=184+184)
+    """
+    from graphwgan.datasets import load
+
+    if not isinstance(name, str):
+        raise TypeError(f"load_split: name must be a str, one of {list(SPLIT_NAMES)}, got {type(name).__name__}.")
+    key = name.strip().lower()
+    if key not in SPLIT_NAMES:
+        raise ValueError(f"load_split: unknown split {name!r}; available: {list(SPLIT_NAMES)}.")
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"load_split: seed must be an int, got {seed!r}.")
+    if seed < 0:
+        raise ValueError(f"load_split: seed must be >= 0, got {seed}.")
+    if key == "cora_ml":
+        if seed != 0:
+            raise ValueError(
+                f"load_split: the 'cora_ml' split is the one CELL published and has no seed, got seed={seed}; "
+                "leave seed=0, or call train_test_split_edges(graphwgan.datasets.load('cora_ml', "
+                "largest_component=True), seed=...) for a fresh random split."
+            )
+        return load_cell_split(root)
+    graph = load("citeseer", root=root, largest_component=True)
+    shape = (int(graph.num_nodes), int(graph.num_edges) // 2)
+    if shape != _CITESEER_LCC:
+        raise ValueError(
+            f"load_split: the largest component of the CiteSeer file has {shape[0]} nodes and {shape[1]} edges, "
+            f"not the known {_CITESEER_LCC[0]} and {_CITESEER_LCC[1]}; check citeseer.npz against SOURCES.md."
+        )
+    return train_test_split_edges(graph, val_fraction=0.10, test_fraction=0.05, seed=int(seed), connected=True)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -74,3 +74,192 @@ def test_w1_missing_files(tmp_path, capsys):
     assert "absent.txt" in capsys.readouterr().err
     assert cli.main(["w1", "--mu", str(tmp_path / "mu.npy")]) == 2
     assert "both --mu and --nu" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------
+# graphwgan synth
+# ----------------------------------------------------------------------------------------------
+
+
+def table_rows(out):
+    """The rows of the printed statistics table, by graph name."""
+    lines = [line for line in out.splitlines() if line.startswith("| ")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    rows = {}
+    for line in lines[1:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows[cells[0]] = dict(zip(header[1:], cells[1:], strict=True))
+    return rows
+
+
+def test_synth_writes_readable_samples_and_prints_the_table(tmp_path, capsys):
+    from graphwgan.datasets import default_graph
+    from graphwgan.io import read_graph
+
+    real = default_graph()
+    n, m = int(real.num_nodes), int(real.num_edges) // 2
+    status = cli.main(["synth", "--max-epochs", "3", "-n", "2", "--seed", "3", "--out", str(tmp_path / "s.txt"),
+                       "--no-progress"])
+    assert status == 0
+    captured = capsys.readouterr()
+    assert "embedded default graph" in captured.out
+    rows = table_rows(captured.out)
+    assert set(rows) == {"real graph", "sample 0", "sample 1", "mean of 2 samples"}
+    assert rows["real graph"]["edges"] == str(m) and rows["real graph"]["edge_overlap"] == ""
+    for k in range(2):
+        path = tmp_path / f"s_{k}.txt"
+        graph = read_graph(path, num_nodes=n)
+        assert graph.num_nodes == n and graph.num_edges // 2 == m
+        assert int(rows[f"sample {k}"]["edges"]) == m
+        assert 0.0 <= float(rows[f"sample {k}"]["edge_overlap"]) <= 1.0
+        assert float(rows[f"sample {k}"]["mean_relative_error"]) >= 0.0
+    assert not (tmp_path / "s.txt").exists()
+    assert (tmp_path / "s_0.txt").read_text() != (tmp_path / "s_1.txt").read_text()
+    # 3 epochs do not reach EO 0.52: said on stderr, in one line, and in the report; no bar with --no-progress
+    assert "warning" in captured.err and "edge overlap" in captured.err
+    assert "NOT reached" in captured.out
+    assert "fit:" not in captured.err and "%|" not in captured.err
+
+
+@pytest.mark.parametrize(("name", "extra"), [("one.npz", []), ("one.csv", []), ("plain", ["--format", "npz"])])
+def test_synth_single_sample_formats(tmp_path, capsys, name, extra):
+    from graphwgan.io import read_graph
+
+    write_edge_list(tmp_path / "g.txt", nx.karate_club_graph())
+    status = cli.main(["synth", "--graph", str(tmp_path / "g.txt"), "--max-epochs", "5", "--out",
+                       str(tmp_path / name), "--no-progress", *extra])
+    assert status == 0
+    path = tmp_path / (name if not extra else name + ".npz")
+    graph = read_graph(path, num_nodes=34)
+    assert graph.num_nodes == 34 and graph.num_edges // 2 == 78
+    if name.endswith(".csv"):
+        assert "," in path.read_text().splitlines()[1]
+    assert "| real graph | 78 |" in capsys.readouterr().out
+
+
+def test_synth_same_seed_same_samples(tmp_path, capsys):
+    write_edge_list(tmp_path / "g.txt", nx.karate_club_graph())
+    for name in ("a.txt", "b.txt"):
+        assert cli.main(["synth", "--graph", str(tmp_path / "g.txt"), "--max-epochs", "5", "--seed", "0",
+                         "--out", str(tmp_path / name), "--no-progress"]) == 0
+    assert (tmp_path / "a.txt").read_text() == (tmp_path / "b.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["--graph", "absent.txt"], "no such file"),
+        (["--graph", "citeser"], "did you mean the dataset 'citeseer'"),
+        (["--num-samples", "0"], r"--num-samples must be in \[1, 1000\], got 0"),
+        (["--seed", "-1"], r"--seed must be in \[0, inf\), got -1"),
+        (["--eo-target", "0"], r"--eo-target must be in \(0.0, 1.0\], got 0.0"),
+        (["--eo-target", "1.5"], r"--eo-target must be in \(0.0, 1.0\], got 1.5"),
+        (["--eo-target", "nan"], "--eo-target must be in"),
+        (["--max-epochs", "0"], r"--max-epochs must be in \[1, inf\), got 0"),
+        (["--out", "samples.json"], "cannot tell the format from the suffix '.json'"),
+        (["--out", "samples.txt", "--format", "npz"], "make them agree"),
+        (["--graph", "."], "is a folder"),
+        (["--out", "blocker/s.txt"], "cannot create the folder 'blocker'"),
+    ],
+)
+def test_synth_bad_input(tmp_path, capsys, monkeypatch, args, match):
+    import re
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "blocker").write_text("a file where a folder should be\n")
+    assert cli.main(["synth", "--no-progress", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("graphwgan synth: error:") and err.count("\n") == 1
+    assert re.search(match, err), err
+
+
+def test_synth_non_numbers_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["synth", "--num-samples", "two"])
+    assert exit_info.value.code == 2
+    assert "invalid int value: 'two'" in capsys.readouterr().err
+
+
+def test_synth_progress_bar_on_a_terminal(monkeypatch, capsys):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    for flags, shown in (([], True), (["--no-progress"], False)):
+        terminal = Terminal()
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert cli.main(["synth", "--max-epochs", "5", "-n", "2", *flags]) == 0
+        monkeypatch.undo()
+        bar = terminal.getvalue()
+        assert ("sample 2/2" in bar and "3/3" in bar) is shown, bar
+    assert "| sample 1 |" in capsys.readouterr().out
+
+
+# -- graphwgan score -------------------------------------------------------------------------------
+
+
+def read_scores(path):
+    rows = np.genfromtxt(path, delimiter=",", names=True)
+    return rows["node"].astype(int), rows["score"], rows["outlier"].astype(int)
+
+
+def test_score_writes_one_row_per_node_and_reloads(tmp_path, capsys):
+    graph = nx.connected_caveman_graph(6, 8)
+    path = tmp_path / "g.txt"
+    write_edge_list(path, graph)
+    out, saved = tmp_path / "scores.csv", tmp_path / "detector.pt"
+    assert cli.main(["score", "--graph", str(path), "--detector", "zscore", "--contamination", "0.25",
+                     "-o", str(out), "--save", str(saved), "--no-progress", "--top", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "DegreeFeatureZScore" in printed and "top 3 nodes" in printed
+    nodes, scores, outlier = read_scores(out)
+    assert nodes.tolist() == list(range(48))
+    from graphwgan.anomaly import BaseDetector
+
+    detector = BaseDetector.load(saved)
+    np.testing.assert_allclose(scores, detector.decision_scores_, rtol=1e-15)
+    np.testing.assert_array_equal(outlier, detector.labels_)
+    again = tmp_path / "again.csv"
+    assert cli.main(["score", "--graph", str(path), "--load", str(saved), "-o", str(again), "--no-progress"]) == 0
+    np.testing.assert_array_equal(read_scores(again)[1], scores)
+
+
+def test_score_evaluates_against_labels(capsys):
+    assert cli.main(["score", "--graph", "disney", "--detector", "zscore", "--evaluate", "--top", "0",
+                     "--no-progress"]) == 0
+    line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith("evaluation"))
+    assert "roc_auc" in line and "num_outliers 6" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["--contamination", "0.6"], "--contamination must be in (0.0, 0.5]"),
+        (["--contamination", "0"], "--contamination must be in (0.0, 0.5]"),
+        (["--seed", "-1"], "--seed must be in [0, inf)"),
+        (["--load", "absent.pt"], "--load 'absent.pt': no such file"),
+        (["--load", "a.pt", "--save", "b.pt"], "not both"),
+        (["--graph", "inj_cor"], "did you mean the dataset 'inj_cora'"),
+        (["--detector", "zscore", "--evaluate"], "--evaluate needs outlier labels"),
+    ],
+)
+def test_score_bad_input(args, match, capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    if "--evaluate" in args:  # a graph without y
+        path = tmp_path / "g.txt"
+        write_edge_list(path, nx.path_graph(5))
+        args = [*args, "--graph", str(path)]
+    assert cli.main(["score", *args, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("graphwgan score: error:") and match in err
+
+
+def test_score_with_a_saved_detector_of_another_feature_size(tmp_path, capsys):
+    saved = tmp_path / "d.pt"
+    assert cli.main(["score", "--graph", "disney", "--detector", "zscore", "--save", str(saved), "--top", "0",
+                     "--no-progress"]) == 0
+    assert cli.main(["score", "--graph", "books", "--load", str(saved), "--no-progress"]) == 2
+    assert "21 features per node, but the detector was fitted on 28" in capsys.readouterr().err

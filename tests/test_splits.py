@@ -14,7 +14,7 @@ import torch
 from graphwgan import splits
 from graphwgan.datasets import default_graph
 from graphwgan.graph import num_components, to_graph, undirected_edges
-from graphwgan.splits import EdgeSplit, load_cell_split, train_test_split_edges
+from graphwgan.splits import EdgeSplit, load_cell_split, load_split, train_test_split_edges
 
 
 def pair_set(pairs):
@@ -161,10 +161,19 @@ def test_input_graph_not_modified():
         (nx.disjoint_union(nx.cycle_graph(5), nx.cycle_graph(5)), {}, ValueError, "has 2 connected components"),
         (nx.path_graph(30), {}, ValueError, "keeps a spanning tree of 29 edges"),
         (nx.cycle_graph(3), {}, ValueError, "too small"),
+        (nx.path_graph(2), {}, ValueError, "too small to split: its 1 edge"),
+        (nx.path_graph(2), {"connected": False}, ValueError, "too small to split: its 1 edge"),
+        (nx.empty_graph(4), {"connected": False}, ValueError, "too small to split: its 0 edge"),
+        (nx.path_graph(4), {"connected": False, "val_fraction": 0.0, "test_fraction": 0.9}, ValueError,
+         "give 0 training"),
         (nx.complete_graph(5), {"connected": False, "val_fraction": 0.3, "test_fraction": 0.3}, ValueError,
          "0 non-adjacent node pairs"),
         (nx.karate_club_graph(), {"val_fraction": -0.1}, ValueError, r"val_fraction must be in \[0, 1\)"),
         (nx.karate_club_graph(), {"val_fraction": 0.6, "test_fraction": 0.4}, ValueError, r"must be in \(0, 1\)"),
+        (nx.karate_club_graph(), {"test_fraction": 1.0}, ValueError, r"test_fraction must be in \[0, 1\), got 1.0"),
+        (nx.karate_club_graph(), {"val_fraction": float("nan")}, ValueError,
+         r"val_fraction must be in \[0, 1\), got nan"),
+        (nx.karate_club_graph(), {"test_fraction": float("inf")}, ValueError, "test_fraction must be in"),
         (nx.karate_club_graph(), {"val_fraction": 0.0, "test_fraction": 0.0}, ValueError, r"must be in \(0, 1\)"),
         (nx.karate_club_graph(), {"test_fraction": "0.1"}, TypeError, "test_fraction must be a real number"),
         (nx.karate_club_graph(), {"val_fraction": True}, TypeError, "val_fraction must be a real number"),
@@ -215,3 +224,75 @@ def test_load_cell_split_refuses_an_unknown_pickle(data_root, tmp_path):
 def test_load_cell_split_missing_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="cell_CORA-ML_train.npz' is missing"):
         load_cell_split(tmp_path)
+
+
+def test_disconnected_graph_refused_unless_connected_false():
+    graph = nx.disjoint_union(nx.karate_club_graph(), nx.karate_club_graph())
+    with pytest.raises(ValueError, match="needs a connected graph, but this one has 2 connected components"):
+        train_test_split_edges(graph, connected=True)
+    check_split(train_test_split_edges(graph, connected=False), graph, connected=False)
+
+
+# ----------------------------------------------------------------------------------------------
+# named benchmark splits
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def citeseer_split(data_root):
+    return load_split("citeseer", seed=0)
+
+
+def test_citeseer_split_protocol(data_root, citeseer_split):
+    from graphwgan.datasets import load
+
+    split = citeseer_split
+    full = load("citeseer", largest_component=True)
+    assert (full.num_nodes, full.num_edges // 2) == (2110, 3668)
+    check_split(split, full)  # no overlap between parts, non-edges not edges, training graph connected
+    sizes = [len(p) for p in (split.train_edges, split.val_edges, split.val_non_edges, split.test_edges,
+                              split.test_non_edges)]
+    assert sizes == [3117, 367, 367, 184, 184]
+    assert sizes[:2] + sizes[3:4] == list(expected_counts(3668, 0.10, 0.05))
+    assert split.num_nodes == 2110 and num_components(split.train)[0] == 1
+    non_edges = pair_set(split.val_non_edges) | pair_set(split.test_non_edges)
+    assert not non_edges & pair_set(split.train_edges)
+
+
+def test_citeseer_split_is_deterministic(data_root, citeseer_split):
+    again, other = load_split(" CiteSeer ", seed=0), load_split("citeseer", seed=1)
+    for name in ("train_edges", "val_edges", "val_non_edges", "test_edges", "test_non_edges"):
+        np.testing.assert_array_equal(getattr(again, name), getattr(citeseer_split, name))
+    assert not np.array_equal(other.test_edges, citeseer_split.test_edges)
+
+
+def test_load_split_cora_ml_is_the_published_split(data_root):
+    split, published = load_split("cora_ml"), load_cell_split()
+    np.testing.assert_array_equal(split.test_edges, published.test_edges)
+    assert torch.equal(split.train.edge_index, published.train.edge_index)
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs", "error", "match"),
+    [
+        ("pubmed", {}, ValueError, r"unknown split 'pubmed'; available: \['citeseer', 'cora_ml'\]"),
+        ("cora", {}, ValueError, "available"),
+        (3, {}, TypeError, "name must be a str"),
+        ("citeseer", {"seed": 1.0}, TypeError, "seed must be an int"),
+        ("citeseer", {"seed": -1}, ValueError, "seed must be >= 0"),
+        ("cora_ml", {"seed": 3}, ValueError, "has no seed, got seed=3"),
+    ],
+)
+def test_load_split_errors(name, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        load_split(name, **kwargs)
+
+
+def test_load_split_refuses_another_citeseer_file(tmp_path):
+    import scipy.sparse as sp
+
+    adjacency = sp.csr_array(nx.to_scipy_sparse_array(nx.karate_club_graph(), format="csr"))
+    np.savez(tmp_path / "citeseer.npz", adj_data=adjacency.data.astype(np.float32), adj_indices=adjacency.indices,
+             adj_indptr=adjacency.indptr, adj_shape=np.array(adjacency.shape))
+    with pytest.raises(ValueError, match="34 nodes and 78 edges, not the known 2110 and 3668"):
+        load_split("citeseer", root=tmp_path)

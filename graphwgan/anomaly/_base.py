@@ -280,6 +280,11 @@ class BaseDetector(ParamsMixin):
             )
         name = payload.get("detector")
         target = _REGISTRY.get(name)
+        if target is None:  # a library detector whose module is not imported yet
+            import graphwgan.anomaly as package
+
+            if name in package._LAZY_ATTRS:
+                target = getattr(package, name)
         if target is None:
             raise ValueError(f"{cls.__name__}.load: {str(path)!r} holds an unknown detector {name!r}.")
         if cls is not BaseDetector and not issubclass(target, cls):
