@@ -243,3 +243,17 @@ def test_cuda_matches_bound():
     mu, nu = np.eye(25)[0], np.eye(25)[24]
     result = estimate_wasserstein(graph, mu, nu, max_steps=200, seed=0, device="cuda")
     assert 0.98 * 8 <= result.lower_bound <= 8 * (1 + 1e-9)
+
+
+def test_batch_size_none_is_the_full_batch_path():
+    graph = nx.karate_club_graph()
+    mu, nu = np.eye(34)[0], np.eye(34)[33]
+    default = estimate_wasserstein(graph, mu, nu, max_steps=20, eval_every=10, seed=0)
+    explicit = estimate_wasserstein(graph, mu, nu, max_steps=20, eval_every=10, seed=0, batch_size=None)
+    assert default.history["objective"] == explicit.history["objective"]
+    np.testing.assert_array_equal(default.potential, explicit.potential)
+    assert "batch_nodes" not in default.history
+    # the mini-batch path is a different one, and still certified
+    mini = estimate_wasserstein(graph, mu, nu, max_steps=20, eval_every=10, seed=0, batch_size=4)
+    assert len(mini.history["batch_nodes"]) == 20
+    assert 0 < mini.lower_bound <= wasserstein(graph, mu, nu).distance * (1 + 1e-9)
