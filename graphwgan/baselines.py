@@ -30,7 +30,6 @@ Approximations", ICML 2020.
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 import numbers
 import time
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphwgan._checks import check_int, to_numpy
+from graphwgan._estimator import NotFittedError, ParamsMixin
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
@@ -54,73 +54,14 @@ __all__ = [
     "NotFittedError",
 ]
 
-# Score-matrix rows processed at once when CELL draws edges: about 4M entries per chunk.
+# Entries per block of rows in CELL's passes over the n x n logits (training, pi, scores, sampling): about 4M.
 _CHUNK_ENTRIES = 1 << 22
+# CELL keeps all of P for the stationary solve when it has at most this many entries (64 MB; n <= 4096).
+_DENSE_CACHE_ENTRIES = 1 << 24
 
 
-class NotFittedError(ValueError, AttributeError):
-    """Raised when a generator is used before :meth:`fit`."""
-
-
-# ----------------------------------------------------------------------------------------------
-# the common estimator base
-# ----------------------------------------------------------------------------------------------
-
-
-class _GraphGenerator:
-    """Shared parameter handling, training-graph validation and output layout."""
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor parameters and their current values (scikit-learn convention).
-
-        Parameters
-        ----------
-        deep : bool, default True
-            Ignored (no nested estimators); kept for scikit-learn compatibility.
-
-        Returns
-        -------
-        dict
-            ``{name: value}`` for every ``__init__`` parameter.
-        """
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params: Any) -> _GraphGenerator:
-        """Set constructor parameters (scikit-learn convention); takes effect at the next fit.
-
-        Returns
-        -------
-        self
-        """
-        valid = self._param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(
-                    f"{type(self).__name__}.set_params: unknown parameter {key!r}; valid parameters are {valid}."
-                )
-            setattr(self, key, value)
-        return self
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return sorted(p.name for p in signature.parameters.values() if p.name != "self" and p.kind == p.KEYWORD_ONLY)
-
-    def __repr__(self) -> str:
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values() if p.name != "self"
-        }
-        changed = []
-        for name in self._param_names():
-            value = getattr(self, name)
-            default = defaults.get(name, inspect.Parameter.empty)
-            same = value is default or (
-                isinstance(value, (int, float, str, type(None))) and type(value) is type(default) and value == default
-            )
-            if not same:
-                text = repr(value)
-                changed.append(f"{name}={text if len(text) <= 40 else '...'}")
-        return f"{type(self).__name__}({', '.join(changed)})"
+class _GraphGenerator(ParamsMixin):
+    """Shared training-graph validation and output layout (parameters: :class:`ParamsMixin`)."""
 
     # -- public API ------------------------------------------------------------------------------
 
@@ -488,20 +429,25 @@ class CELLHistory:
     Attributes
     ----------
     loss : list of float
-        Cross-entropy :math:`-\sum_{ij} A_{ij} \log P_{ij} / \sum_{ij} A_{ij}` at each epoch,
-        before that epoch's step.
+        Training loss at each epoch, before that epoch's step: the cross-entropy
+        :math:`-\sum_{ij} A_{ij} \log P_{ij} / \sum_{ij} A_{ij}` (plus the transport term for
+        :class:`graphwgan.synthesis.GraphSynthesizer`).
     eval_epochs : list of int
         Epochs after which a graph was sampled and its edge overlap measured.
     edge_overlap : list of float
         Edge overlap of that sample with the training graph (shared edges / training edges).
     seconds : list of float
         Wall time since the start of training at each evaluation.
+    stationary_passes : list of int
+        Products :math:`x^\top P` (passes over the row blocks, or over the kept :math:`P` on small
+        graphs) spent on :math:`\pi` at each evaluation.
     """
 
     loss: list[float] = field(default_factory=list)
     eval_epochs: list[int] = field(default_factory=list)
     edge_overlap: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
+    stationary_passes: list[int] = field(default_factory=list)
 
 
 class CELL(_GraphGenerator):
@@ -509,12 +455,13 @@ class CELL(_GraphGenerator):
 
     CELL replaces NetGAN's GAN by a direct fit of the random walk's transition matrix. A logit
     matrix of rank ``H``, :math:`W = U V^\top` with :math:`U, V \in \mathbb{R}^{n \times H}`, gives
-    the row-wise softmax transition matrix :math:`P_{ij} = e^{W_{ij}} / \sum_k e^{W_{ik}}`, trained
-    with Adam (full batch, one step per epoch) to minimise the cross-entropy with the training
-    graph's random walk,
+    the row-wise softmax transition matrix :math:`P_{ij} = e^{W_{ij} - \ell_i}` with
+    :math:`\ell_i = \log \sum_k e^{W_{ik}}`, trained with Adam (full batch, one step per epoch) to
+    minimise the cross-entropy with the training graph's random walk,
 
     .. math::
-        \mathcal{L}(U, V) = -\frac{1}{\sum_{ij} A_{ij}} \sum_{ij} A_{ij} \log P_{ij},
+        \mathcal{L}(U, V) = -\frac{1}{2m} \sum_{ij} A_{ij} \log P_{ij}
+        = \frac{1}{2m} \Big(\sum_i k_i \ell_i - \sum_{ij} A_{ij} W_{ij}\Big),
 
     whose gradient is :math:`\partial \mathcal{L} / \partial W_{ij} = (k_i P_{ij} - A_{ij}) / 2m`.
     The edge scores are the stationary edge flows, symmetrised as in the paper,
@@ -522,19 +469,26 @@ class CELL(_GraphGenerator):
     .. math::
         S = \Pi P + (\Pi P)^\top, \qquad \Pi = \mathrm{diag}(\pi), \quad \pi^\top P = \pi^\top,
 
-    with :math:`\pi` the stationary distribution of the learned :math:`P` (power iteration warm
-    started from the degree distribution, which is the stationary distribution of the training
-    walk) and the diagonal of :math:`S` set to zero. A graph with ``m`` edges is sampled as in the
-    paper: every node ``i`` first draws one neighbour from the row :math:`S_{i\cdot}` (so no node
-    is isolated); the remaining edges are drawn without replacement among the other pairs
-    :math:`i < j`, with probability proportional to :math:`S_{ij}` (successive sampling, done
-    exactly with exponential keys). Training stops after the first evaluation (every
-    ``eval_every`` epochs) whose sample shares at least ``eo_target`` of the training edges, or
-    after ``max_epochs``.
+    with :math:`\pi` the stationary distribution of the learned :math:`P` and the diagonal of
+    :math:`S` set to zero. A graph with ``m`` edges is sampled as in the paper: every node ``i``
+    first draws one neighbour from the row :math:`S_{i\cdot}` (so no node is isolated); the
+    remaining edges are drawn without replacement among the other pairs :math:`i < j`, with
+    probability proportional to :math:`S_{ij}` (successive sampling, done exactly with exponential
+    keys). Training stops after the first evaluation (every ``eval_every`` epochs) whose sample
+    shares at least ``eo_target`` of the training edges, or after ``max_epochs``.
 
-    The model is dense: training and sampling hold a few float32 :math:`n \times n` matrices
-    (about :math:`11 n^2` bytes at the peak, measured; 4.4 GB at 20,000 nodes), so graphs with more than
-    ``max_nodes`` nodes are refused.
+    Nothing :math:`n \times n` is stored beyond small graphs. Every pass (loss and gradient,
+    stationary distribution, scores, sampling) runs over blocks of rows of :math:`W` of about
+    :math:`2^{22}` entries, recomputed from :math:`U`, :math:`V`, :math:`\ell` and :math:`\pi`,
+    so memory is :math:`O(2^{22} + n H + m)` (measured peaks in
+    ``benchmarks/results/synthesis_scale.md``) while time stays :math:`O(n^2 H)` per epoch. One
+    training epoch forms each block of :math:`W` once: the loss, its gradient and one power step
+    :math:`\pi \leftarrow \pi P` (a warm start for :math:`\pi`) come out of the same block.
+    At each evaluation :math:`\pi` is solved by GMRES to an L1 residual near ``1e-6`` (20-55
+    passes on Cora-ML, where the plain power iteration needs 130-230 for the same accuracy; see
+    ``_stationary``). On graphs with :math:`n^2 \le 2^{24}` (``n <= 4096``) the blocks of
+    :math:`P` and :math:`S` are kept during an evaluation or a sample (64 MB each at most).
+    ``fit`` refuses a graph whose estimated peak memory exceeds the machine's physical memory.
 
     Parameters
     ----------
@@ -549,13 +503,11 @@ class CELL(_GraphGenerator):
         ``(0, 1]``. The paper compares models at the overlap NetGAN stops at (0.52 on Cora-ML).
     eval_every : int, default 10
         Epochs between edge-overlap evaluations.
-    max_nodes : int, default 20000
-        Largest graph accepted (the model is dense; see above).
     random_state : None, int or numpy.random.Generator, default None
         Seeds the initialisation, the evaluation samples, and :meth:`sample` without ``seed``.
     device : str or torch.device, default "cpu"
-        Where training runs. Sampling always runs on the CPU, so a seed gives the same graph
-        whichever device trained the model.
+        Where training runs. Sampling after ``fit`` runs on the CPU, so a seed gives the same graph
+        whichever device trained the model (up to the device's round-off in the factors).
 
     Attributes
     ----------
@@ -593,7 +545,6 @@ class CELL(_GraphGenerator):
         max_epochs: int = 1000,
         eo_target: float = 0.52,
         eval_every: int = 10,
-        max_nodes: int = 20_000,
         random_state: Any = None,
         device: Any = "cpu",
     ) -> None:
@@ -602,39 +553,38 @@ class CELL(_GraphGenerator):
         self.max_epochs = max_epochs
         self.eo_target = eo_target
         self.eval_every = eval_every
-        self.max_nodes = max_nodes
         self.random_state = random_state
         self.device = device
 
     def _check_params(self):
-        name = "CELL"
+        name = type(self).__name__
         check_int(self.rank, "rank", name, minimum=1)
         _check_real(self.lr, "lr", name, low=0.0, low_open=True)
         check_int(self.max_epochs, "max_epochs", name, minimum=1)
         _check_real(self.eo_target, "eo_target", name, low=0.0, low_open=True, high=1.0)
         check_int(self.eval_every, "eval_every", name, minimum=1)
-        check_int(self.max_nodes, "max_nodes", name, minimum=2)
 
-    def _extra_loss(self, uv, n, device):
-        """A term added to the cross-entropy (none here; subclasses add one)."""
+    def _transport(self, uv, n, device, budget):
+        """The sparse part of a transport term (none here; :class:`GraphSynthesizer` adds one)."""
         return None
 
     def _fit(self, uv, n, rng):
         import torch
 
-        if n > self.max_nodes:
-            gigabytes = 11 * n * n / 1e9
-            raise ValueError(
-                f"CELL: the training graph has {n} nodes but max_nodes={self.max_nodes}; CELL keeps dense "
-                f"n x n float32 matrices (about {gigabytes:.1f} GB at the peak for this graph). Raise max_nodes "
-                "if the memory is there, or use a sparse generator such as DegreeCorrectedSBM."
-            )
-        device = _resolve_device(self.device, "CELL")
+        name = type(self).__name__
+        device = _resolve_device(self.device, name)
         m = uv.shape[1]
+        fixed = _cell_memory(n, m, self.rank)
+        budget = _physical_memory()
+        if budget is not None and fixed > budget:
+            raise ValueError(
+                f"{name}: the training graph ({n} nodes, {m} edges) needs about {fixed / 1e9:.1f} GB at the "
+                f"peak but this machine has {budget / 1e9:.1f} GB; use a sparse generator such as "
+                "DegreeCorrectedSBM."
+            )
+        problem = _walk_problem(uv, n, device)
+        problem.transport = self._transport(uv, n, device, None if budget is None else budget - fixed)
         generator = _torch_generator(rng)
-        row = torch.from_numpy(np.concatenate([uv[0], uv[1]])).to(device)
-        col = torch.from_numpy(np.concatenate([uv[1], uv[0]])).to(device)
-        degrees = torch.bincount(row, minlength=n).to(torch.float32)
         train_keys = uv[0] * np.int64(n) + uv[1]
 
         scale = self.rank**-0.5  # entries of U V^T start with standard deviation rank^-1/2
@@ -642,29 +592,28 @@ class CELL(_GraphGenerator):
         target = (torch.randn(n, self.rank, generator=generator) * scale).to(device).requires_grad_()
         optimizer = torch.optim.Adam([source, target], lr=self.lr)
         history = CELLHistory()
-        stationary = degrees / degrees.sum()
-        scores, overlap, epoch = None, 0.0, 0
-        extra_loss = self._extra_loss(uv, n, device)
+        stationary = problem.degrees / problem.degrees.sum()
+        lse, overlap, epoch = None, 0.0, 0
         start = time.perf_counter()
         for epoch in range(1, self.max_epochs + 1):
             optimizer.zero_grad(set_to_none=True)
-            loss = _cross_entropy().apply(source, target, row, col, degrees)
-            if extra_loss is not None:
-                loss = loss + extra_loss(source, target)
-            loss.backward()
+            step = _walk_pass(source.detach(), target.detach(), problem, stationary=stationary)
+            source.grad, target.grad = step.grad_source, step.grad_target
             optimizer.step()
-            history.loss.append(float(loss.detach()))
+            history.loss.append(step.loss)
+            stationary = step.flow / step.flow.sum()  # one power step with the pre-step P: a warm start
             if epoch % self.eval_every and epoch != self.max_epochs:
                 continue
-            scores, stationary = _cell_scores(source.detach(), target.detach(), stationary)
-            keys = _cell_sample_keys(scores, m, generator)
+            stationary, lse, passes = _stationary(source.detach(), target.detach(), stationary)
+            rows = _score_rows(source.detach(), target.detach(), lse, stationary)
+            keys = _cell_sample_keys(rows, n, m, generator)
             overlap = _edge_overlap(keys.numpy(), train_keys)
             history.eval_epochs.append(epoch)
             history.edge_overlap.append(overlap)
             history.seconds.append(time.perf_counter() - start)
+            history.stationary_passes.append(passes)
             if overlap >= self.eo_target or epoch == self.max_epochs:
                 break
-            scores = None  # not needed while training goes on: keeps the peak at about 8 n^2 bytes
         self.fit_seconds_ = time.perf_counter() - start
         self.source_factors_ = source.detach().cpu()
         self.target_factors_ = target.detach().cpu()
@@ -673,10 +622,11 @@ class CELL(_GraphGenerator):
         self.n_epochs_ = epoch
         self.edge_overlap_ = overlap
         self.converged_ = overlap >= self.eo_target
-        self._scores = scores
+        self._pi = stationary.float().cpu()
+        self._lse = lse.float().cpu()
         if not self.converged_:
             warnings.warn(
-                f"CELL: edge overlap {overlap:.3f} after max_epochs={self.max_epochs} is below "
+                f"{name}: edge overlap {overlap:.3f} after max_epochs={self.max_epochs} is below "
                 f"eo_target={self.eo_target}; raise max_epochs or lr, or lower eo_target.",
                 RuntimeWarning,
                 stacklevel=3,
@@ -688,7 +638,8 @@ class CELL(_GraphGenerator):
         Every node first draws one neighbour from its row of ``S``; the remaining
         ``num_edges - c`` edges (``c <= n`` distinct pairs from the first stage) are drawn without
         replacement proportional to ``S``. So a sample has exactly ``num_edges`` edges whenever
-        ``num_edges >= c``, and ``c`` edges otherwise.
+        ``num_edges >= c``, and ``c`` edges otherwise. The rows of ``S`` are recomputed block by
+        block from the factors (two passes over the :math:`n^2` pairs, no stored matrix).
 
         Parameters
         ----------
@@ -706,7 +657,8 @@ class CELL(_GraphGenerator):
 
     def _sample_keys(self, rng, num_edges):
         m = self.num_edges_ if num_edges is None else num_edges
-        keys = _cell_sample_keys(self._scores, m, _torch_generator(rng))
+        rows = _score_rows(self.source_factors_, self.target_factors_, self._lse, self._pi)
+        keys = _cell_sample_keys(rows, self.num_nodes_, m, _torch_generator(rng))
         return keys.numpy(), {}
 
     def score_pairs(self, pairs: Any) -> np.ndarray:
@@ -720,117 +672,483 @@ class CELL(_GraphGenerator):
         Returns
         -------
         numpy.ndarray of shape (k,), float64
-            :math:`S_{uv} = \pi_u P_{uv} + \pi_v P_{vu}` (symmetric; ``0`` for ``u == v``).
+            :math:`S_{uv} = \pi_u P_{uv} + \pi_v P_{vu}` (symmetric; ``0`` for ``u == v``), from
+            the factors in :math:`O(k H)`.
         """
+        import torch
+
+        name = type(self).__name__
         self._check_fitted("score_pairs")
         array = to_numpy(pairs)
         if array.ndim != 2 or array.shape[0] != 2:
             raise ValueError(
-                f"CELL.score_pairs: pairs must have shape (2, k), got {tuple(array.shape)}; transpose a (k, 2) "
+                f"{name}.score_pairs: pairs must have shape (2, k), got {tuple(array.shape)}; transpose a (k, 2) "
                 "array with .T."
             )
         if array.size and array.dtype.kind not in "iu":
-            raise TypeError(f"CELL.score_pairs: pairs must hold integer node ids, got dtype {array.dtype}.")
+            raise TypeError(f"{name}.score_pairs: pairs must hold integer node ids, got dtype {array.dtype}.")
         array = array.astype(np.int64)
         if array.size and (array.min() < 0 or array.max() >= self.num_nodes_):
             raise ValueError(
-                f"CELL.score_pairs: node ids must be in 0..{self.num_nodes_ - 1}, got values in "
+                f"{name}.score_pairs: node ids must be in 0..{self.num_nodes_ - 1}, got values in "
                 f"{int(array.min())}..{int(array.max())}."
             )
-        flat = self._scores.view(-1).numpy()
-        return flat[array[0] * self.num_nodes_ + array[1]].astype(np.float64)
+        u, v = torch.from_numpy(array[0]), torch.from_numpy(array[1])
+        source, target, lse, pi = self.source_factors_, self.target_factors_, self._lse, self._pi
+        forward = ((source[u] * target[v]).sum(dim=1) - lse[u]).exp_().mul_(pi[u])
+        backward = ((source[v] * target[u]).sum(dim=1) - lse[v]).exp_().mul_(pi[v])
+        scores = forward.add_(backward).clamp_(min=torch.finfo(forward.dtype).tiny)
+        scores[u == v] = 0.0
+        return scores.numpy().astype(np.float64)
+
+    # -- persistence -----------------------------------------------------------------------------
+
+    def save(self, path: Any) -> None:
+        r"""Write the fitted model and its parameters to ``path`` (a ``torch.save`` of a plain dict).
+
+        The file holds the constructor parameters, the factors :math:`U, V`, :math:`\pi`, the
+        log-normalisers, the training record and the state of the fitted random generator (so
+        ``sample()`` without a seed continues where the saved model was), stamped with the
+        synthesizer format version. Read it back with :meth:`load`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file (overwritten).
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+        """
+        import torch
+
+        self._check_fitted("save")
+        params = self.get_params()
+        params["device"] = str(params["device"])
+        if isinstance(params["random_state"], np.random.Generator):
+            params["random_state"] = None  # a Generator is not plain data; its fitted state is kept below
+        state = {
+            "format": _SYNTHESIZER_FORMAT,
+            "version": _SYNTHESIZER_VERSION,
+            "class": type(self).__name__,
+            "params": params,
+            "num_nodes": self.num_nodes_,
+            "num_edges": self.num_edges_,
+            "source_factors": self.source_factors_,
+            "target_factors": self.target_factors_,
+            "stationary": torch.from_numpy(self.stationary_),
+            "stationary_float32": self._pi,
+            "log_normalizers": self._lse,
+            "history": {key: list(value) for key, value in vars(self.history_).items()},
+            "n_epochs": self.n_epochs_,
+            "edge_overlap": self.edge_overlap_,
+            "converged": self.converged_,
+            "fit_seconds": self.fit_seconds_,
+            "rng_state": self._rng.bit_generator.state,
+        }
+        torch.save(state, _as_path(path, f"{type(self).__name__}.save"))
+
+    @classmethod
+    def load(cls, path: Any) -> CELL:
+        """Read a model written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save` of this class or a subclass (``CELL.load`` also reads a
+            :class:`graphwgan.synthesis.GraphSynthesizer` file).
+
+        Returns
+        -------
+        CELL
+            The fitted model, on the CPU; ``device`` keeps its saved value for a refit.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        ValueError
+            If the file is not a graphwgan synthesizer, was written in another format version, or
+            holds a class that is not ``cls`` or a subclass of it.
+        """
+        import torch
+
+        owner = f"{cls.__name__}.load"
+        path = _as_path(path, owner)
+        if not path.is_file():
+            raise FileNotFoundError(f"{owner}: no file at {path}.")
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # noqa: BLE001 - torch raises several types for a foreign file
+            raise ValueError(f"{owner}: {path} is not a graphwgan synthesizer file ({type(err).__name__}).") from None
+        if not isinstance(state, dict) or state.get("format") != _SYNTHESIZER_FORMAT:
+            raise ValueError(
+                f"{owner}: {path} is not a graphwgan synthesizer file (no '{_SYNTHESIZER_FORMAT}' stamp); write "
+                "one with CELL.save or GraphSynthesizer.save."
+            )
+        version = state.get("version")
+        if version != _SYNTHESIZER_VERSION:
+            raise ValueError(
+                f"{owner}: {path} was written in synthesizer format version {version!r}, but this graphwgan reads "
+                f"version {_SYNTHESIZER_VERSION}; refit the model, or load it with the graphwgan release that wrote it."
+            )
+        stored = state.get("class")
+        classes = [cls]
+        while classes and classes[0].__name__ != stored:
+            head = classes.pop(0)
+            classes += head.__subclasses__()
+        if not classes:
+            raise ValueError(f"{owner}: {path} holds a {stored!r} model; load it with {stored}.load.")
+        model = classes[0](**state["params"])
+        model.num_nodes_ = int(state["num_nodes"])
+        model.num_edges_ = int(state["num_edges"])
+        model.source_factors_ = state["source_factors"]
+        model.target_factors_ = state["target_factors"]
+        model.stationary_ = state["stationary"].numpy()
+        model._pi = state["stationary_float32"]
+        model._lse = state["log_normalizers"]
+        model.history_ = CELLHistory(**state["history"])
+        model.n_epochs_ = int(state["n_epochs"])
+        model.edge_overlap_ = float(state["edge_overlap"])
+        model.converged_ = bool(state["converged"])
+        model.fit_seconds_ = float(state["fit_seconds"])
+        rng_state = state["rng_state"]
+        model._rng = np.random.Generator(getattr(np.random, rng_state["bit_generator"])())
+        model._rng.bit_generator.state = rng_state
+        return model
 
 
-@functools.cache
-def _cross_entropy():
-    """CELL's loss as a ``torch.autograd.Function`` (built on first use: torch is imported lazily)."""
+# the stamp and version of the files written by CELL.save; bump the version when the layout changes
+_SYNTHESIZER_FORMAT = "graphwgan.synthesizer"
+_SYNTHESIZER_VERSION = 1
+
+
+def _as_path(path, owner):
+    import os
+    from pathlib import Path
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{owner}: path must be a str or os.PathLike, got {type(path).__name__}.")
+    return Path(path)
+
+
+def _row_blocks(n):
+    """``(start, stop)`` row ranges of about ``_CHUNK_ENTRIES`` entries of an ``n``-wide matrix."""
+    rows = max(1, _CHUNK_ENTRIES // n)
+    return [(start, min(n, start + rows)) for start in range(0, n, rows)]
+
+
+def _physical_memory():
+    """Bytes of physical memory, or ``None`` where the platform does not say."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        return None
+
+
+def _cell_memory(n, m, rank):
+    """Estimated peak bytes of CELL without a transport term (blocks, factors, edges, sampling)."""
+    block = max(1, _CHUNK_ENTRIES // n) * n
+    blocks = 4 * 4 * block + 8 * block  # float32 logits/scores/keys/temporaries + float64 cumulative sums
+    factors = 4 * 12 * n * rank  # U, V, their gradients and Adam moments, transposed copies
+    edges = 2 * m * 3 * 8 + 3 * m * 12  # directed edges (row, column, keys); sampling candidates
+    return blocks + factors + edges + 64 * n + (150 << 20)  # per-node vectors; the interpreter and torch
+
+
+@dataclass
+class _Transport:
+    """The sparse part of GraphSynthesizer's transport term (see :mod:`graphwgan.synthesis`).
+
+    ``indptr``/``indices`` list, row by row, the ball of each node ``u``: the nodes ``v`` (``u``
+    itself included) whose capped miss ``c_uv`` is below the cap, with ``hops[k] = d(u, v)``;
+    ``gains[h]`` is ``cap - c`` at hop ``h``, the transport saved per unit of mass landing there.
+    """
+
+    weight: float
+    cap: float
+    indptr: np.ndarray
+    indices: Any
+    hops: Any
+    gains: Any
+
+
+@dataclass
+class _WalkProblem:
+    """The training graph as CELL's passes read it: CSR edges (both directions) and degrees."""
+
+    n: int
+    degrees: Any
+    indptr: np.ndarray
+    rows: Any
+    indices: Any
+    transport: _Transport | None = None
+
+
+@dataclass
+class _WalkStep:
+    """What one pass over the row blocks gives: loss, gradients, log-normalisers, ``pi P``."""
+
+    loss: float
+    lse: Any
+    grad_source: Any
+    grad_target: Any
+    flow: Any
+
+
+def _walk_problem(uv, n, device):
     import torch
 
-    class TransitionCrossEntropy(torch.autograd.Function):
-        """CELL's loss with its closed-form gradient, keeping one n x n buffer at a time."""
-
-        @staticmethod
-        def forward(ctx, source, target, row, col, degrees):
-            logits = source @ target.T
-            lse = torch.logsumexp(logits, dim=1)
-            total = degrees.sum()
-            loss = ((degrees * lse).sum() - logits[row, col].sum()) / total
-            ctx.save_for_backward(source, target, row, col, degrees, lse)
-            return loss
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            source, target, row, col, degrees, lse = ctx.saved_tensors
-            total = degrees.sum()
-            grad = torch.exp_((source @ target.T).sub_(lse[:, None])).mul_((degrees / total)[:, None])
-            grad.index_put_((row, col), (-1.0 / total).expand(row.numel()), accumulate=True)
-            grad.mul_(grad_output)
-            # (H, n) @ (n, n) products: several times faster on CPU than (n, n) @ (n, H) with a transpose
-            grad_source = (target.T @ grad.T).T.contiguous()
-            grad_target = (source.T @ grad).T.contiguous()
-            return grad_source, grad_target, None, None, None
-
-    return TransitionCrossEntropy
+    row = np.concatenate([uv[0], uv[1]])
+    col = np.concatenate([uv[1], uv[0]])
+    order = np.lexsort((col, row))
+    row, col = row[order], col[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n), out=indptr[1:])
+    degrees = torch.from_numpy(np.diff(indptr).astype(np.float32)).to(device)
+    return _WalkProblem(n=n, degrees=degrees, indptr=indptr, rows=torch.from_numpy(row).to(device),
+                        indices=torch.from_numpy(col).to(device))
 
 
-def _cell_scores(source, target, stationary, tol=1e-6, max_iter=1000):
-    """Score matrix ``S = Pi P + (Pi P)^T`` (zero diagonal, CPU float32) and ``pi``."""
-    import torch
+def _walk_pass(source, target, problem, *, stationary=None, need_grad=True):
+    r"""Loss and gradient of CELL (plus the transport term if any) in one pass over row blocks.
 
-    transition = torch.softmax(source @ target.T, dim=1)
-    pi = stationary.to(transition.dtype)
-    for _ in range(max_iter):  # power iteration; P > 0 entrywise, so it converges to the unique pi
-        new = pi @ transition
-        new = new / new.sum()
-        change = float((new - pi).abs().sum())
-        pi = new
-        if change < tol:
-            break
-    flow = transition.mul_(pi[:, None])
-    scores = flow + flow.T
-    del flow, transition
-    scores = scores.cpu()
-    scores.clamp_(min=torch.finfo(scores.dtype).tiny)  # every pair stays drawable
-    scores.fill_diagonal_(0.0)
-    return scores, pi
+    Each block of logits :math:`W_{b\cdot} = U_b V^\top` is formed once and turned in place into
+    :math:`P_{b\cdot}`, which gives :math:`\ell_b`, the loss terms, ``stationary_b @ P_b`` (one
+    power step, when ``stationary`` is given) and, overwritten by
+    :math:`G = \partial\mathcal{L}/\partial W` on the block, the gradients
+    :math:`G_{b\cdot} V` and :math:`G_{b\cdot}^\top U_b`. With the transport term
+    :math:`\lambda \sum_u w_u (c - \beta_u)`, :math:`\beta_u = \sum_{v \in B(u)} P_{uv} g_{uv}`,
 
-
-def _cell_sample_keys(scores, num_edges, generator):
-    """Sorted keys ``u * n + v`` (``u < v``) of a graph drawn from a CELL score matrix.
-
-    Stage 1: one neighbour per node from its row of ``scores`` (inverse-CDF on a float64 cumulative
-    sum). Stage 2: the other pairs ``u < v`` with the smallest exponential keys ``E_uv / S_uv``
-    (compared as logs), which is successive sampling without replacement proportional to ``S``.
-    Both stages run over blocks of rows, so only the score matrix itself is ``n x n``.
+    .. math::
+        G_{uv} = P_{uv}\Big(\frac{k_u}{2m} + \lambda w_u \beta_u\Big) - \frac{A_{uv}}{2m}
+        - \lambda w_u P_{uv} g_{uv} [v \in B(u)].
     """
     import torch
 
-    n = scores.shape[0]
+    n = problem.n
+    dtype, device = source.dtype, source.device
+    degrees = problem.degrees.to(dtype)
+    total = degrees.sum()
+    transport = problem.transport
+    target_t = target.T.contiguous()
+    lse = torch.empty(n, dtype=dtype, device=device)
+    flow = None if stationary is None else torch.zeros(n, dtype=dtype, device=device)
+    grad_source = torch.empty_like(source) if need_grad else None
+    grad_target_t = torch.zeros_like(target_t) if need_grad else None
+    weighted_lse = torch.zeros((), dtype=torch.float64, device=device)
+    edge_logits = torch.zeros((), dtype=torch.float64, device=device)
+    saving = torch.zeros((), dtype=torch.float64, device=device)
+    gains = None if transport is None else transport.gains.to(dtype)
+    for start, stop in _row_blocks(n):
+        block = source[start:stop] @ target_t
+        flat = block.view(-1)
+        e0, e1 = int(problem.indptr[start]), int(problem.indptr[stop])
+        edge_flat = (problem.rows[e0:e1] - start) * n + problem.indices[e0:e1]
+        edge_logits += flat[edge_flat].sum(dtype=torch.float64)
+        top = block.amax(dim=1, keepdim=True)
+        block.sub_(top).exp_()
+        norm = block.sum(dim=1, keepdim=True)
+        block.div_(norm)  # now P on the block's rows
+        lse_block = (top + norm.log_()).squeeze(1)
+        lse[start:stop] = lse_block
+        k_block = degrees[start:stop]
+        weighted_lse += (k_block * lse_block).sum(dtype=torch.float64)
+        if flow is not None:
+            flow += stationary[start:stop].to(dtype) @ block
+        scale = k_block / total  # dL/dW = scale * P - A / 2m for the cross-entropy
+        if transport is not None:
+            b0, b1 = int(transport.indptr[start]), int(transport.indptr[stop])
+            counts = torch.from_numpy(np.diff(transport.indptr[start : stop + 1])).to(device)
+            ball_rows = torch.repeat_interleave(torch.arange(stop - start, device=device), counts)
+            ball_flat = ball_rows * n + transport.indices[b0:b1]
+            gained = flat[ball_flat].mul_(gains[transport.hops[b0:b1].long()])
+            kept = torch.zeros(stop - start, dtype=dtype, device=device).index_add_(0, ball_rows, gained)
+            weight = transport.weight * scale
+            saving += (weight * kept).sum(dtype=torch.float64)
+            scale = scale + weight * kept
+        if not need_grad:
+            continue
+        block.mul_(scale[:, None])
+        flat.index_add_(0, edge_flat, (-1.0 / total).expand(e1 - e0))
+        if transport is not None:
+            flat.index_add_(0, ball_flat, gained.mul_(weight[ball_rows]).neg_())
+        # (H, n) @ (n, c) and (H, c) @ (c, n): several times faster on CPU than (c, n) @ (n, H)
+        grad_source[start:stop] = (target_t @ block.T).T
+        grad_target_t.addmm_(source[start:stop].T, block)
+    loss = (weighted_lse - edge_logits) / total.double()
+    if transport is not None:
+        loss = loss + transport.weight * transport.cap - saving
+    grad_target = None if grad_target_t is None else grad_target_t.T.contiguous()
+    return _WalkStep(loss=float(loss), lse=lse, grad_source=grad_source, grad_target=grad_target, flow=flow)
+
+
+@functools.cache
+def _walk_loss():
+    """CELL's loss (with the transport term of the problem, if any) as a ``torch.autograd.Function``.
+
+    ``_walk_loss().apply(source, target, problem)``; the gradient is computed in the forward pass
+    (the same pass over the row blocks) and scaled in the backward one. Built on first use: torch is
+    imported lazily.
+    """
+    import torch
+    from torch.autograd.function import once_differentiable
+
+    class WalkLoss(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, source, target, problem):
+            need = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
+            step = _walk_pass(source, target, problem, need_grad=need)
+            ctx.grads = (step.grad_source, step.grad_target)
+            return torch.tensor(step.loss, dtype=source.dtype, device=source.device)
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, grad_output):
+            grad_source, grad_target = ctx.grads
+            return grad_source * grad_output, grad_target * grad_output, None
+
+    return WalkLoss
+
+
+def _stationary(source, target, start, tol=1e-6, max_passes=200):
+    r"""Stationary distribution of :math:`P = \mathrm{softmax}(U V^\top)` and the log-normalisers.
+
+    Solves the nonsingular system :math:`(I - P^\top + \mathbf{1}\mathbf{1}^\top / n)\, x =
+    \mathbf{1} / n`, whose solution is :math:`\pi` (it sums to one), with restarted GMRES from the
+    warm start ``start``, until
+    :math:`\lVert \pi^\top P - \pi^\top \rVert_2 \le` ``tol`` :math:`\lVert \pi_0 \rVert_2`
+    (an L1 residual of about ``tol``, below the round-off of a float32 pass summed in float64) or
+    about ``max_passes`` products (GMRES adds up to three for its residuals). Every product
+    :math:`x^\top P` is one pass over the row blocks (the first pass also gives :math:`\ell`);
+    when the whole of :math:`P` fits in ``_DENSE_CACHE_ENTRIES`` entries (``n <= 4096``) its
+    blocks are kept for the later products.
+    :math:`P > 0` entrywise, so :math:`\pi` is unique and the rank-one term makes the system
+    nonsingular. Measured on Cora-ML (2,810 nodes): GMRES needs 40-50 products from the degree
+    distribution for an L1 error near ``1e-6``, where the plain power iteration
+    :math:`\pi \leftarrow \pi P` needs 130-230 to reach a change below ``1e-6`` (an L1 error of
+    1e-5 to 4e-5): the learned walk mixes slowly (:math:`|\lambda_2| \approx 0.94-0.97`).
+    Returns ``(pi, lse, passes)``.
+    """
+    import torch
+    from scipy.sparse.linalg import LinearOperator, gmres
+
+    n = source.shape[0]
+    dtype, device = source.dtype, source.device
+    target_t = target.T.contiguous()
+    lse = torch.empty(n, dtype=dtype, device=device)
+    cache = [] if n * n <= _DENSE_CACHE_ENTRIES else None
+    passes = 0
+
+    def product(x):  # x^T P, one pass over the row blocks
+        nonlocal passes
+        passes += 1
+        vector = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64)).to(device=device, dtype=dtype)
+        out = torch.zeros(n, dtype=torch.float64, device=device)
+        for index, (begin, stop) in enumerate(_row_blocks(n)):
+            if cache is not None and index < len(cache):
+                block = cache[index]
+            elif passes == 1:
+                block = source[begin:stop] @ target_t
+                top = block.amax(dim=1, keepdim=True)
+                block.sub_(top).exp_()
+                norm = block.sum(dim=1, keepdim=True)
+                block.div_(norm)
+                lse[begin:stop] = (top + norm.log_()).squeeze(1)
+                if cache is not None:
+                    cache.append(block)
+            else:
+                block = (source[begin:stop] @ target_t).sub_(lse[begin:stop, None]).exp_()
+            out += (vector[begin:stop] @ block).double()
+        return out.cpu().numpy()
+
+    pi0 = start.double().cpu().numpy()
+    pi0 = pi0 / pi0.sum()
+    residual = product(pi0) - pi0
+    atol = tol * float(np.linalg.norm(pi0))
+    if np.linalg.norm(residual) > atol:
+        # (I - P^T + 1 1^T / n) x = 1 / n: nonsingular, and solved exactly by pi (1^T pi = 1)
+        def apply(x):
+            x = np.asarray(x).ravel()
+            return x - product(x) + x.sum() / n
+
+        operator = LinearOperator((n, n), matvec=apply, dtype=np.float64)
+        restart = max(1, min(n, 40, max_passes - 1))  # GMRES makes one product per step (after its first)
+        pi0, _ = gmres(operator, np.full(n, 1.0 / n), x0=pi0, rtol=0.0, atol=atol, restart=restart,
+                       maxiter=max(1, (max_passes - 1) // restart))
+    pi = torch.from_numpy(np.maximum(pi0, np.finfo(np.float64).tiny)).to(device=device, dtype=dtype)
+    return pi / pi.sum(), lse, passes
+
+
+def _score_rows(source, target, lse, stationary):
+    r"""A function ``rows(start, stop, first)`` giving :math:`S_{uv}` for ``start <= u < stop``, ``v >= first``.
+
+    :math:`S_{uv} = \pi_u P_{uv} + \pi_v P_{vu}` with :math:`P_{uv} = e^{U_u \cdot V_v - \ell_u}`,
+    clamped below at the smallest positive float32 (every pair stays drawable) and ``0`` on the
+    diagonal; returned on the CPU as float32. Rows are recomputed on the factors' device at each
+    call, except on small graphs (:math:`n^2 \le` ``_DENSE_CACHE_ENTRIES``) where the whole of
+    :math:`S` is built once and sliced.
+    """
+    import torch
+
+    n = source.shape[0]
+    source_t, target_t = source.T.contiguous(), target.T.contiguous()
+    tiny = torch.finfo(torch.float32).tiny
+
+    def compute(start, stop, first=0):
+        out = (source[start:stop] @ target_t[:, first:]).sub_(lse[start:stop, None]).exp_()
+        out.mul_(stationary[start:stop, None])
+        back = (target[start:stop] @ source_t[:, first:]).sub_(lse[None, first:]).exp_()
+        out.add_(back.mul_(stationary[None, first:])).clamp_(min=tiny)
+        diagonal = torch.arange(max(start, first), stop, device=out.device)
+        out[diagonal - start, diagonal - first] = 0.0
+        return out.cpu()
+
+    if n * n > _DENSE_CACHE_ENTRIES:
+        return compute
+    scores = torch.cat([compute(start, stop) for start, stop in _row_blocks(n)])
+    return lambda start, stop, first=0: scores[start:stop, first:]
+
+
+def _cell_sample_keys(score_rows, n, num_edges, generator):
+    """Sorted keys ``u * n + v`` (``u < v``) of a graph drawn from CELL scores.
+
+    ``score_rows(start, stop, first)`` returns the CPU float32 rows ``start..stop - 1`` of the score
+    matrix from column ``first`` on (see :func:`_score_rows`). Stage 1: one neighbour per node from
+    its row (inverse-CDF on a float64 cumulative sum). Stage 2: the other pairs ``u < v`` with the
+    smallest exponential keys ``E_uv / S_uv`` (compared as logs), which is successive sampling
+    without replacement proportional to ``S``. Both stages run over blocks of rows, so nothing
+    ``n x n`` is held; the random numbers are drawn per block of rows in the same order whatever
+    computes the scores.
+    """
+    import torch
+
     nodes = torch.arange(n)
-    rows_per_chunk = max(1, _CHUNK_ENTRIES // n)
     first = torch.empty(n, dtype=torch.int64)
-    for start in range(0, n, rows_per_chunk):
-        stop = min(n, start + rows_per_chunk)
-        cumulative = scores[start:stop].to(torch.float64).cumsum_(dim=1)
+    blocks = _row_blocks(n)
+    for start, stop in blocks:
+        cumulative = score_rows(start, stop, 0).to(torch.float64).cumsum_(dim=1)
         uniform = torch.rand(stop - start, 1, generator=generator, dtype=torch.float64)
         first[start:stop] = torch.searchsorted(cumulative, uniform * cumulative[:, -1:], right=True).squeeze(1)
     first.clamp_(max=n - 1)
-    loops = first == nodes  # only through round-off at the very end of a row
-    if loops.any():
-        first[loops] = scores[loops].argmax(dim=1)
+    for node in torch.nonzero(first == nodes).view(-1).tolist():  # only through round-off at a row's end
+        first[node] = score_rows(node, node + 1, 0).argmax()
     first_keys = torch.unique(torch.minimum(nodes, first) * n + torch.maximum(nodes, first))
     remaining = num_edges - first_keys.numel()
     if remaining <= 0:
         return first_keys
     first_rows = first_keys // n
-    best_keys = torch.empty(0, dtype=scores.dtype)
+    best_keys = torch.empty(0, dtype=torch.float32)
     best_index = torch.empty(0, dtype=torch.int64)
-    for start in range(0, n, rows_per_chunk):
-        stop = min(n, start + rows_per_chunk)
+    for start, stop in blocks:
         # log key = log(-log U) - log S with U uniform: the log of an Exp(1) variable over S
-        key = torch.rand((stop - start, n), generator=generator, dtype=scores.dtype)
-        key.log_().neg_().log_().sub_(scores[start:stop].log())
-        key.masked_fill_(nodes[None, :] <= nodes[start:stop, None], math.inf)  # keep u < v only
+        key = torch.rand((stop - start, n), generator=generator, dtype=torch.float32)
+        key.log_().neg_().log_()
+        key[:, :start] = math.inf  # below the diagonal block: only pairs u < v count
+        key[:, start:].sub_(score_rows(start, stop, start).log())
+        key[:, start:stop].masked_fill_(nodes[None, start:stop] <= nodes[start:stop, None], math.inf)
         taken = (first_rows >= start) & (first_rows < stop)
         key.view(-1)[first_keys[taken] - start * n] = math.inf
         values, index = torch.topk(key.view(-1), min(remaining, key.numel()), largest=False, sorted=False)

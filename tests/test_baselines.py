@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import time
 
 import networkx as nx
@@ -20,8 +21,12 @@ from graphwgan.baselines import (
     ErdosRenyi,
     NotFittedError,
     _cell_sample_keys,
-    _cross_entropy,
     _distinct_pairs,
+    _score_rows,
+    _stationary,
+    _walk_loss,
+    _walk_pass,
+    _walk_problem,
 )
 from graphwgan.graph import to_graph, undirected_edges
 
@@ -454,18 +459,82 @@ def test_cell_scores_rank_training_edges_first(fitted_cell, community):
 def test_cell_loss_gradient_matches_autograd():
     torch.manual_seed(0)  # test-only; the library never seeds globally
     graph = to_graph(nx.karate_club_graph())
+    uv, _ = undirected_edges(graph)
     row, col = graph.edge_index
     n = graph.num_nodes
-    degrees = torch.bincount(row, minlength=n).double()
+    problem = _walk_problem(uv, n, torch.device("cpu"))
     source = torch.randn(n, 3, dtype=torch.float64, requires_grad=True)
     target = torch.randn(n, 3, dtype=torch.float64, requires_grad=True)
-    loss = _cross_entropy().apply(source, target, row, col, degrees)
+    loss = _walk_loss().apply(source, target, problem)
     log_p = torch.log_softmax(source @ target.T, dim=1)
     reference = -log_p[row, col].sum() / row.numel()
     torch.testing.assert_close(loss, reference)
     assert torch.autograd.gradcheck(
-        lambda s, t: _cross_entropy().apply(s, t, row, col, degrees), (source, target), eps=1e-6, atol=1e-5
+        lambda s, t: _walk_loss().apply(s, t, problem), (source, target), eps=1e-6, atol=1e-5
     )
+
+
+def _row_function(scores):
+    return lambda start, stop, first=0: scores[start:stop, first:].clone()
+
+
+def test_cell_passes_over_row_blocks_match_one_block(monkeypatch, fitted_cell, community):
+    uv, _ = undirected_edges(community)
+    n = community.num_nodes
+    problem = _walk_problem(uv, n, torch.device("cpu"))
+    source, target = fitted_cell.source_factors_, fitted_cell.target_factors_
+    pi = torch.from_numpy(fitted_cell.stationary_).float()
+    whole = _walk_pass(source, target, problem, stationary=pi)
+    whole_pi, whole_lse, _ = _stationary(source, target, problem.degrees)
+    whole_rows = _score_rows(source, target, whole_lse, whole_pi)(0, n)
+    monkeypatch.setattr("graphwgan.baselines._CHUNK_ENTRIES", 7 * n)  # 35 blocks of 7 rows
+    monkeypatch.setattr("graphwgan.baselines._DENSE_CACHE_ENTRIES", 0)  # recompute every product
+    blocked = _walk_pass(source, target, problem, stationary=pi)
+    assert blocked.loss == pytest.approx(whole.loss, rel=1e-6)
+    for a, b in [(blocked.lse, whole.lse), (blocked.flow, whole.flow), (blocked.grad_source, whole.grad_source),
+                 (blocked.grad_target, whole.grad_target)]:
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
+    blocked_pi, blocked_lse, _ = _stationary(source, target, problem.degrees)
+    torch.testing.assert_close(blocked_pi, whole_pi, rtol=1e-4, atol=1e-8)
+    rows = _score_rows(source, target, blocked_lse, blocked_pi)
+    torch.testing.assert_close(torch.cat([rows(s, min(n, s + 7)) for s in range(0, n, 7)]), whole_rows,
+                               rtol=1e-4, atol=1e-12)
+    torch.testing.assert_close(rows(10, 17, 12), whole_rows[10:17, 12:], rtol=1e-4, atol=1e-12)
+
+
+def _dense_reference_keys(scores, num_edges, generator):
+    """The paper's two sampling stages over a dense score matrix, drawn in the library's order."""
+    n = scores.shape[0]
+    cumulative = scores.double().cumsum(dim=1)
+    uniform = torch.rand(n, 1, generator=generator, dtype=torch.float64)
+    first = torch.searchsorted(cumulative, uniform * cumulative[:, -1:], right=True).squeeze(1).clamp(max=n - 1)
+    nodes = torch.arange(n)
+    first_keys = torch.unique(torch.minimum(nodes, first) * n + torch.maximum(nodes, first))
+    key = torch.rand((n, n), generator=generator, dtype=torch.float32).log().neg().log() - scores.log()
+    key[nodes[None, :] <= nodes[:, None]] = math.inf
+    key.view(-1)[first_keys] = math.inf
+    rest = torch.topk(key.view(-1), num_edges - first_keys.numel(), largest=False).indices
+    return torch.sort(torch.cat([first_keys, rest])).values
+
+
+def test_cell_matches_a_dense_reference(fitted_cell, community):
+    n = community.num_nodes
+    source, target = fitted_cell.source_factors_.double(), fitted_cell.target_factors_.double()
+    transition = torch.softmax(source @ target.T, dim=1)
+    values, vectors = np.linalg.eig(transition.numpy().T)
+    pi = np.real(vectors[:, np.argmax(values.real)])
+    pi = pi / pi.sum()
+    np.testing.assert_allclose(fitted_cell.stationary_, pi, rtol=1e-4, atol=1e-9)
+    flow = torch.from_numpy(pi)[:, None] * transition
+    scores = (flow + flow.T).float().clamp(min=torch.finfo(torch.float32).tiny)
+    scores.fill_diagonal_(0.0)
+    rows = _score_rows(fitted_cell.source_factors_, fitted_cell.target_factors_, fitted_cell._lse, fitted_cell._pi)
+    torch.testing.assert_close(rows(0, n), scores, rtol=1e-4, atol=1e-12)
+    m = community.num_edges // 2
+    for seed in range(3):
+        expected = _dense_reference_keys(scores, m, torch.Generator().manual_seed(seed))
+        drawn = _cell_sample_keys(rows, n, m, torch.Generator().manual_seed(seed))
+        assert torch.equal(drawn, expected)
 
 
 def test_cell_sampler_draws_without_replacement_proportional_to_scores():
@@ -474,16 +543,16 @@ def test_cell_sampler_draws_without_replacement_proportional_to_scores():
         [[0, 1, 1e-9, 1e-9], [1, 0, 1e-9, 1e-9], [1e-9, 1e-9, 0, 1], [1e-9, 1e-9, 1, 0]], dtype=torch.float32
     )
     generator = torch.Generator().manual_seed(0)
-    keys = _cell_sample_keys(scores, 2, generator)
+    keys = _cell_sample_keys(_row_function(scores), 4, 2, generator)
     assert keys.tolist() == [0 * 4 + 1, 2 * 4 + 3]  # each node picks its only likely partner
-    full = _cell_sample_keys(scores, 6, generator)  # all 6 pairs: a complete graph
+    full = _cell_sample_keys(_row_function(scores), 4, 6, generator)  # all 6 pairs: a complete graph
     assert full.tolist() == [1, 2, 3, 6, 7, 11]
     # stage 1 almost always picks {0,1} and {2,3}; stage 2 then draws one of {0,2},{0,3},{1,2},{1,3}
     # with weights 1:1:1:3, so {1,3} takes about half of the extra edges
     scores = torch.tensor([[0, 50, 1, 1], [50, 0, 1, 3], [1, 1, 0, 50], [1, 3, 50, 0]], dtype=torch.float32)
     hits = {}
     for _ in range(600):
-        extra = set(_cell_sample_keys(scores, 3, generator).tolist()) - {1, 11}
+        extra = set(_cell_sample_keys(_row_function(scores), 4, 3, generator).tolist()) - {1, 11}
         for key in extra:
             hits[key] = hits.get(key, 0) + 1
     total = sum(hits.values())
@@ -506,8 +575,6 @@ def test_cell_parameter_errors(community):
         CELL(max_epochs=0).fit(community)
     with pytest.raises(ValueError, match="eval_every must be >= 1"):
         CELL(eval_every=0).fit(community)
-    with pytest.raises(ValueError, match="240 nodes but max_nodes=100; CELL keeps dense"):
-        CELL(max_nodes=100).fit(community)
     with pytest.raises(ValueError, match="device='banana' is not a torch device"):
         CELL(device="banana").fit(community)
 
@@ -528,6 +595,54 @@ def test_cell_score_pairs_errors(fitted_cell):
         fitted_cell.score_pairs(np.zeros((2, 2)))
     with pytest.raises(ValueError, match="node ids must be in 0..239"):
         fitted_cell.score_pairs(np.array([[0], [240]]))
+
+
+def test_cell_refuses_a_graph_past_the_memory(monkeypatch, community):
+    monkeypatch.setattr("graphwgan.baselines._physical_memory", lambda: 10**6)
+    with pytest.raises(ValueError, match=r"CELL: the training graph \(240 nodes, \d+ edges\) needs about"):
+        CELL(random_state=0).fit(community)
+
+
+def test_cell_save_load_round_trip(tmp_path, fitted_cell, community):
+    path = tmp_path / "cell.pt"
+    fitted_cell.save(path)
+    loaded = CELL.load(str(path))
+    assert type(loaded) is CELL and loaded.get_params() == fitted_cell.get_params()
+    assert torch.equal(loaded.source_factors_, fitted_cell.source_factors_)
+    np.testing.assert_array_equal(loaded.stationary_, fitted_cell.stationary_)
+    assert loaded.history_ == fitted_cell.history_ and loaded.n_epochs_ == fitted_cell.n_epochs_
+    pairs = np.array([[0, 5, 9], [1, 7, 200]])
+    np.testing.assert_array_equal(loaded.score_pairs(pairs), fitted_cell.score_pairs(pairs))
+    assert torch.equal(loaded.sample(seed=4).edge_index, fitted_cell.sample(seed=4).edge_index)
+    # the fitted generator travels too: unseeded samples continue where the saved model was
+    fresh = CELL(eo_target=0.5, random_state=5).fit(community)
+    fresh.save(path)
+    again = CELL.load(path)
+    assert torch.equal(again.sample().edge_index, fresh.sample().edge_index)
+
+
+def test_cell_save_load_errors(tmp_path, fitted_cell):
+    with pytest.raises(NotFittedError, match="CELL.save: this generator is not fitted"):
+        CELL().save(tmp_path / "never.pt")
+    with pytest.raises(FileNotFoundError, match="no file at"):
+        CELL.load(tmp_path / "missing.pt")
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, other)
+    with pytest.raises(ValueError, match="is not a graphwgan synthesizer file"):
+        CELL.load(other)
+    text = tmp_path / "text.pt"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match="is not a graphwgan synthesizer file"):
+        CELL.load(text)
+    path = tmp_path / "cell.pt"
+    fitted_cell.save(path)
+    state = torch.load(path, weights_only=True)
+    state["version"] = 99
+    torch.save(state, path)
+    with pytest.raises(ValueError, match="format version 99, but this graphwgan reads version 1"):
+        CELL.load(path)
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+        fitted_cell.save(3)
 
 
 @pytest.mark.slow
