@@ -508,6 +508,8 @@ class CELL(_GraphGenerator):
     device : str or torch.device, default "cpu"
         Where training runs. Sampling after ``fit`` runs on the CPU, so a seed gives the same graph
         whichever device trained the model (up to the device's round-off in the factors).
+    verbose : bool, default False
+        Show a progress bar over the epochs (on stderr), with the last edge overlap.
 
     Attributes
     ----------
@@ -547,6 +549,7 @@ class CELL(_GraphGenerator):
         eval_every: int = 10,
         random_state: Any = None,
         device: Any = "cpu",
+        verbose: bool = False,
     ) -> None:
         self.rank = rank
         self.lr = lr
@@ -555,6 +558,7 @@ class CELL(_GraphGenerator):
         self.eval_every = eval_every
         self.random_state = random_state
         self.device = device
+        self.verbose = verbose
 
     def _check_params(self):
         name = type(self).__name__
@@ -594,8 +598,13 @@ class CELL(_GraphGenerator):
         history = CELLHistory()
         stationary = problem.degrees / problem.degrees.sum()
         lse, overlap, epoch = None, 0.0, 0
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=self.max_epochs, desc=type(self).__name__, unit="epoch", leave=False,
+                   disable=not self.verbose)
         start = time.perf_counter()
         for epoch in range(1, self.max_epochs + 1):
+            bar.update()
             optimizer.zero_grad(set_to_none=True)
             step = _walk_pass(source.detach(), target.detach(), problem, stationary=stationary)
             source.grad, target.grad = step.grad_source, step.grad_target
@@ -612,8 +621,10 @@ class CELL(_GraphGenerator):
             history.edge_overlap.append(overlap)
             history.seconds.append(time.perf_counter() - start)
             history.stationary_passes.append(passes)
+            bar.set_postfix(edge_overlap=f"{overlap:.3f}", target=self.eo_target)
             if overlap >= self.eo_target or epoch == self.max_epochs:
                 break
+        bar.close()
         self.fit_seconds_ = time.perf_counter() - start
         self.source_factors_ = source.detach().cpu()
         self.target_factors_ = target.detach().cpu()

@@ -258,8 +258,9 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     data, name = _load_synth_graph(args.graph, args.largest_component)
     n, m = int(data.num_nodes), int(data.num_edges) // 2
 
-    model = GraphSynthesizer(eo_target=args.eo_target, max_epochs=args.max_epochs, random_state=args.seed)
-    # GraphSynthesizer.fit has no per-epoch hook: the bar steps once for the fit, then once per sample
+    # the model shows its own bar over the epochs; this one then counts the samples
+    model = GraphSynthesizer(eo_target=args.eo_target, max_epochs=args.max_epochs, random_state=args.seed,
+                             verbose=not args.no_progress)
     bar = tqdm(total=1 + args.num_samples, desc="fit", unit="step", file=sys.stderr, leave=False,
                disable=True if args.no_progress else None)
     with warnings.catch_warnings(record=True) as caught:

@@ -74,7 +74,7 @@ class GraphSynthesizer(CELL):
     transport_cap : float, default 3.0
         Distances (in hops beyond a real neighbour) are capped here: a miss by three hops or more
         costs the same.
-    max_epochs, eo_target, eval_every, random_state, device
+    max_epochs, eo_target, eval_every, random_state, device, verbose
         As in :class:`graphwgan.baselines.CELL` (``eval_every`` defaults to 5 here: the transport
         term makes the overlap rise faster).
 
@@ -99,9 +99,10 @@ class GraphSynthesizer(CELL):
         eval_every: int = 5,
         random_state: Any = None,
         device: Any = "cpu",
+        verbose: bool = False,
     ) -> None:
         super().__init__(rank=rank, lr=lr, max_epochs=max_epochs, eo_target=eo_target, eval_every=eval_every,
-                         random_state=random_state, device=device)
+                         random_state=random_state, device=device, verbose=verbose)
         self.transport_weight = transport_weight
         self.transport_cap = transport_cap
 

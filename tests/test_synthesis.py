@@ -149,3 +149,13 @@ def test_cuda_fit_matches_cpu(clustered):  # pragma: no cover - no GPU on the CI
     torch.testing.assert_close(gpu.source_factors_, cpu.source_factors_, rtol=1e-3, atol=1e-4)
     np.testing.assert_allclose(gpu.stationary_, cpu.stationary_, rtol=1e-3)
     assert gpu.sample(seed=0).num_edges == cpu.sample(seed=0).num_edges
+
+
+@pytest.mark.filterwarnings("ignore:GraphSynthesizer. edge overlap:RuntimeWarning")
+def test_verbose_shows_a_progress_bar_over_the_epochs(capsys):
+    graph = nx.connected_caveman_graph(5, 6)
+    GraphSynthesizer(max_epochs=10, eval_every=5, eo_target=1.0, random_state=0, verbose=True).fit(graph)
+    err = capsys.readouterr().err
+    assert "GraphSynthesizer" in err and "edge_overlap=" in err
+    GraphSynthesizer(max_epochs=10, eval_every=5, eo_target=1.0, random_state=0).fit(graph)
+    assert capsys.readouterr().err == ""
