@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_int", "check_seed", "is_tensor", "to_numpy"]
+__all__ = ["check_int", "check_real", "check_seed", "is_tensor", "resolve_device", "to_numpy"]
 
 
 def check_int(value: Any, label: str, owner: str, *, minimum: int, maximum: int | None = None) -> int:
@@ -28,6 +28,41 @@ def check_int(value: Any, label: str, owner: str, *, minimum: int, maximum: int 
     if maximum is not None and value > maximum:
         raise ValueError(f"{owner}: {label}={value} is too large; the graph allows at most {maximum}.")
     return int(value)
+
+
+def check_real(
+    value: Any,
+    label: str,
+    owner: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``value`` as a finite float in the given interval, or raise naming ``owner``'s ``label``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise TypeError(f"{owner}: {label} must be a finite real number, got {value!r}.")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        left = "(" if low_open else "["
+        right = "inf)" if high is None else (f"{high})" if high_open else f"{high}]")
+        raise ValueError(f"{owner}: {label} must be in {left}{low}, {right}, got {value!r}.")
+    return float(value)
+
+
+def resolve_device(device: Any, owner: str):
+    """``device`` as a ``torch.device``, refusing CUDA where there is none."""
+    import torch
+
+    try:
+        resolved = torch.device(device)
+    except (TypeError, RuntimeError) as err:
+        raise ValueError(f"{owner}: device={device!r} is not a torch device ({err}); use 'cpu' or 'cuda'.") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"{owner}: device={device!r} but CUDA is not available here; use device='cpu'.")
+    return resolved
 
 
 def check_seed(seed: Any, owner: str) -> int | None:

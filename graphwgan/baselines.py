@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphwgan._checks import check_int, to_numpy
+from graphwgan._checks import check_int, check_real, resolve_device, to_numpy
 from graphwgan._estimator import NotFittedError, ParamsMixin
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -563,9 +563,9 @@ class CELL(_GraphGenerator):
     def _check_params(self):
         name = type(self).__name__
         check_int(self.rank, "rank", name, minimum=1)
-        _check_real(self.lr, "lr", name, low=0.0, low_open=True)
+        check_real(self.lr, "lr", name, low=0.0, low_open=True)
         check_int(self.max_epochs, "max_epochs", name, minimum=1)
-        _check_real(self.eo_target, "eo_target", name, low=0.0, low_open=True, high=1.0)
+        check_real(self.eo_target, "eo_target", name, low=0.0, low_open=True, high=1.0)
         check_int(self.eval_every, "eval_every", name, minimum=1)
 
     def _transport(self, uv, n, device, budget):
@@ -576,7 +576,7 @@ class CELL(_GraphGenerator):
         import torch
 
         name = type(self).__name__
-        device = _resolve_device(self.device, name)
+        device = resolve_device(self.device, name)
         m = uv.shape[1]
         fixed = _cell_memory(n, m, self.rank)
         budget = _physical_memory()
@@ -1344,17 +1344,6 @@ def _as_generator(value, name, owner):
     return np.random.default_rng(int(value))
 
 
-def _check_real(value, name, owner, *, low=None, low_open=False, high=None):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{owner}: {name} must be a finite real number, got {value!r}.")
-    too_low = low is not None and (value <= low if low_open else value < low)
-    too_high = high is not None and value > high
-    if too_low or too_high:
-        left = "(" if low_open else "["
-        right = "inf)" if high is None else f"{high}]"
-        raise ValueError(f"{owner}: {name} must be in {left}{low}, {right}, got {value}.")
-
-
 def _check_num_edges(value, n, owner):
     check_int(value, "num_edges", owner, minimum=0)
     most = n * (n - 1) // 2
@@ -1363,17 +1352,5 @@ def _check_num_edges(value, n, owner):
             f"{owner}: num_edges={value} is more than the {most} node pairs of a simple graph on {n} nodes."
         )
     return int(value)
-
-
-def _resolve_device(device, owner):
-    import torch
-
-    try:
-        resolved = torch.device(device)
-    except (TypeError, RuntimeError) as err:
-        raise ValueError(f"{owner}: device={device!r} is not a torch device ({err}); use 'cpu' or 'cuda'.") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"{owner}: device={device!r} but CUDA is not available here; use device='cpu'.")
-    return resolved
 
 

@@ -330,27 +330,10 @@ def _estimate(graph, mu, nu, *, critic, backbone, lipschitz, features, hidden_ch
         history["step"].append(step)
         history["objective"].append(value)
         if step % eval_every == 0 or step == max_steps:
-            certificate = _certify_critic(critic, x, edge_index, edge_weight, data, mu_arr, nu_arr, transform)
-            history["eval_step"].append(step)
-            history["lower_bound"].append(certificate[1].lower_bound)
-            if best is None or certificate[1].lower_bound > best[1].lower_bound:
-                best = certificate
-            critic.train()
+            best = _evaluate(critic, x, edge_index, edge_weight, data, mu_arr, nu_arr, transform, history, step, best)
         progress(step, value)
     progress.close()
-    raw, certificate = best
-    critic.eval()
-    return WassersteinEstimate(
-        estimate=float(raw @ (mu_arr - nu_arr)) if lipschitz != "ctransform" else
-        float(raw @ mu_arr - transform.upper(raw) @ nu_arr),
-        lower_bound=certificate.lower_bound,
-        lipschitz=certificate.lipschitz,
-        potential=certificate.potential,
-        certification=certificate.method,
-        history=history,
-        seconds=time.perf_counter() - start,
-        critic=critic,
-    )
+    return _result(critic, best, mu_arr, nu_arr, transform, lipschitz, history, start)
 
 
 def _subgraph_module(critic):
@@ -501,14 +484,25 @@ def _train_minibatch(critic, optimizer, x, edge_index, edge_weight, data, mu, nu
         history["objective"].append(value)
         history["batch_nodes"].append(int(sub.node_ids.numel()))
         if step % eval_every == 0 or step == max_steps:
-            certificate = _certify_critic(critic, x, edge_index, edge_weight, data, mu, nu, transform)
-            history["eval_step"].append(step)
-            history["lower_bound"].append(certificate[1].lower_bound)
-            if best is None or certificate[1].lower_bound > best[1].lower_bound:
-                best = certificate
-            critic.train()
+            best = _evaluate(critic, x, edge_index, edge_weight, data, mu, nu, transform, history, step, best)
         progress(step, value)
     progress.close()
+    return _result(critic, best, mu, nu, transform, lipschitz, history, start)
+
+
+def _evaluate(critic, x, edge_index, edge_weight, data, mu, nu, transform, history, step, best):
+    """Certify the critic now, log the bound, and keep the best certificate so far."""
+    certificate = _certify_critic(critic, x, edge_index, edge_weight, data, mu, nu, transform)
+    history["eval_step"].append(step)
+    history["lower_bound"].append(certificate[1].lower_bound)
+    critic.train()
+    if best is None or certificate[1].lower_bound > best[1].lower_bound:
+        return certificate
+    return best
+
+
+def _result(critic, best, mu, nu, transform, lipschitz, history, start):
+    """The estimate from the best certified potential seen during training."""
     raw, certificate = best
     critic.eval()
     return WassersteinEstimate(

@@ -44,7 +44,8 @@ from typing import Any
 
 import numpy as np
 
-from graphwgan.baselines import CELL, _check_real
+from graphwgan._checks import check_real
+from graphwgan.baselines import CELL
 
 __all__ = ["GraphSynthesizer"]
 
@@ -108,8 +109,8 @@ class GraphSynthesizer(CELL):
 
     def _check_params(self):
         super()._check_params()
-        _check_real(self.transport_weight, "transport_weight", "GraphSynthesizer", low=0.0)
-        _check_real(self.transport_cap, "transport_cap", "GraphSynthesizer", low=1.0)
+        check_real(self.transport_weight, "transport_weight", "GraphSynthesizer", low=0.0)
+        check_real(self.transport_cap, "transport_cap", "GraphSynthesizer", low=1.0)
 
     def _transport(self, uv, n, device, budget):
         if self.transport_weight == 0:

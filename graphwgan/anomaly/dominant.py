@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphwgan._checks import check_int, check_real, resolve_device
 from graphwgan.anomaly._base import BaseDetector
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -324,26 +325,6 @@ def _run_stack(h, weights, biases, *, adjacency=None, last_activation=False, dro
     return h
 
 
-def _check_real(value, name, owner, *, low, high=None, low_open=False, high_open=False):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{owner}: {name} must be a finite real number, got {value!r}.")
-    bad_low = value <= low if low_open else value < low
-    bad_high = high is not None and (value >= high if high_open else value > high)
-    if bad_low or bad_high:
-        left = "(" if low_open else "["
-        right = "inf)" if high is None else (f"{high})" if high_open else f"{high}]")
-        raise ValueError(f"{owner}: {name} must be in {left}{low}, {right}, got {value!r}.")
-    return float(value)
-
-
-def _check_count(value, name, owner, *, minimum):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{owner}: {name} must be an int, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{owner}: {name} must be >= {minimum}, got {value}.")
-    return int(value)
-
-
 def _torch_generator(rng):
     import torch
 
@@ -452,17 +433,17 @@ class DOMINANT(BaseDetector):
 
     def _check_params(self) -> None:
         name = type(self).__name__
-        _check_count(self.hidden, "hidden", name, minimum=1)
-        _check_count(self.num_layers, "num_layers", name, minimum=2)
-        _check_count(self.epochs, "epochs", name, minimum=0)
-        _check_real(self.lr, "lr", name, low=0.0, low_open=True)
-        _check_real(self.weight_decay, "weight_decay", name, low=0.0)
-        _check_real(self.dropout, "dropout", name, low=0.0, high=1.0, high_open=True)
-        _check_real(self.alpha, "alpha", name, low=0.0, high=1.0)
+        check_int(self.hidden, "hidden", name, minimum=1)
+        check_int(self.num_layers, "num_layers", name, minimum=2)
+        check_int(self.epochs, "epochs", name, minimum=0)
+        check_real(self.lr, "lr", name, low=0.0, low_open=True)
+        check_real(self.weight_decay, "weight_decay", name, low=0.0)
+        check_real(self.dropout, "dropout", name, low=0.0, high=1.0, high_open=True)
+        check_real(self.alpha, "alpha", name, low=0.0, high=1.0)
         if not isinstance(self.sigmoid, (bool, np.bool_)):
             raise TypeError(f"{name}: sigmoid must be True or False, got {self.sigmoid!r}.")
         if self.block_size is not None:
-            _check_count(self.block_size, "block_size", name, minimum=1)
+            check_int(self.block_size, "block_size", name, minimum=1)
         if not isinstance(self.device, str):
             raise TypeError(f"{name}: device must be a str such as 'cpu' or 'cuda', got {self.device!r}.")
 
@@ -493,7 +474,7 @@ class DOMINANT(BaseDetector):
 
     def _prepare(self, data):
         """Features, edges and the GCN propagation matrix on the detector's device."""
-        device = self._torch_device()
+        device = resolve_device(self.device, type(self).__name__)
         edge_index = data.edge_index.to(device)
         return data.x.to(device), edge_index, gcn_adjacency(edge_index, int(data.num_nodes))
 
@@ -504,22 +485,11 @@ class DOMINANT(BaseDetector):
             h, edge_index, sigmoid=bool(self.sigmoid), block_size=self.block_size
         )
 
-    def _torch_device(self):
-        import torch
-
-        try:
-            device = torch.device(self.device)
-        except (TypeError, RuntimeError) as err:
-            raise ValueError(f"{type(self).__name__}: device={self.device!r} is not a torch device ({err}).") from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"{type(self).__name__}: device={self.device!r} but CUDA is not available; use 'cpu'.")
-        return device
-
     def _fit(self, data, rng) -> None:
         import torch
 
         generator = _torch_generator(rng)
-        net = self._build(int(data.x.shape[1]), generator).to(self._torch_device())
+        net = self._build(int(data.x.shape[1]), generator).to(resolve_device(self.device, type(self).__name__))
         optimizer = torch.optim.Adam(net.parameters(), lr=float(self.lr), weight_decay=float(self.weight_decay))
         history = []
         alpha = float(self.alpha)
@@ -555,5 +525,5 @@ class DOMINANT(BaseDetector):
 
         net = self._build(int(state["in_dim"]), torch.Generator().manual_seed(0))
         net.load_state_dict({k[4:]: v for k, v in state.items() if k.startswith("net.")})
-        self.net_ = net.to(self._torch_device())
+        self.net_ = net.to(resolve_device(self.device, type(self).__name__))
         self.loss_history_ = [float(v) for v in state["loss_history"]]

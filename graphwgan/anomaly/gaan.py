@@ -40,10 +40,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphwgan._checks import check_int, check_real, resolve_device
 from graphwgan.anomaly._base import BaseDetector
 from graphwgan.anomaly.dominant import (
-    _check_count,
-    _check_real,
     _make_stack,
     _run_stack,
     _torch_generator,
@@ -218,29 +217,18 @@ class GAAN(BaseDetector):
 
     def _check_params(self) -> None:
         name = type(self).__name__
-        _check_count(self.noise_dim, "noise_dim", name, minimum=1)
-        _check_count(self.hidden, "hidden", name, minimum=1)
-        _check_count(self.num_layers, "num_layers", name, minimum=2)
-        _check_count(self.epochs, "epochs", name, minimum=0)
-        _check_real(self.lr, "lr", name, low=0.0, low_open=True)
-        _check_real(self.weight_decay, "weight_decay", name, low=0.0)
-        _check_real(self.alpha, "alpha", name, low=0.0, high=1.0)
-        _check_count(self.score_samples, "score_samples", name, minimum=1)
+        check_int(self.noise_dim, "noise_dim", name, minimum=1)
+        check_int(self.hidden, "hidden", name, minimum=1)
+        check_int(self.num_layers, "num_layers", name, minimum=2)
+        check_int(self.epochs, "epochs", name, minimum=0)
+        check_real(self.lr, "lr", name, low=0.0, low_open=True)
+        check_real(self.weight_decay, "weight_decay", name, low=0.0)
+        check_real(self.alpha, "alpha", name, low=0.0, high=1.0)
+        check_int(self.score_samples, "score_samples", name, minimum=1)
         if not isinstance(self.standardize, (bool, np.bool_)):
             raise TypeError(f"{name}: standardize must be True or False, got {self.standardize!r}.")
         if not isinstance(self.device, str):
             raise TypeError(f"{name}: device must be a str such as 'cpu' or 'cuda', got {self.device!r}.")
-
-    def _torch_device(self):
-        import torch
-
-        try:
-            device = torch.device(self.device)
-        except (TypeError, RuntimeError) as err:
-            raise ValueError(f"{type(self).__name__}: device={self.device!r} is not a torch device ({err}).") from None
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"{type(self).__name__}: device={self.device!r} but CUDA is not available; use 'cpu'.")
-        return device
 
     def _build(self, in_dim: int, generator):
         import torch
@@ -261,7 +249,7 @@ class GAAN(BaseDetector):
     def _fit(self, data, rng) -> None:
         import torch
 
-        device = self._torch_device()
+        device = resolve_device(self.device, type(self).__name__)
         generator = _torch_generator(rng)
         net = self._build(int(data.x.shape[1]), generator).to(device)
         x = data.x.to(device)
@@ -299,7 +287,7 @@ class GAAN(BaseDetector):
         """Raw per-node reconstruction and discriminator errors (float64 arrays)."""
         import torch
 
-        device = self._torch_device()
+        device = resolve_device(self.device, type(self).__name__)
         x = data.x.to(device)
         edge_index = data.edge_index.to(device)
         n = int(data.num_nodes)
@@ -336,7 +324,7 @@ class GAAN(BaseDetector):
 
         net = self._build(int(state["in_dim"]), torch.Generator().manual_seed(0))
         net.load_state_dict({k[4:]: v for k, v in state.items() if k.startswith("net.")})
-        self.net_ = net.to(self._torch_device())
+        self.net_ = net.to(resolve_device(self.device, type(self).__name__))
         self.score_seed_ = int(state["score_seed"])
         self.term_mean_ = state["term_mean"].numpy().astype(np.float64)
         self.term_std_ = state["term_std"].numpy().astype(np.float64)
