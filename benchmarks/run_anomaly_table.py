@@ -172,6 +172,7 @@ def worker(detector_name: str, dataset: str, seed: int, epochs: int | None, out:
                    for k, v in detector.get_params().items()},
         "report": {k: float(v) for k, v in report.items()},
         "fit_score_seconds": seconds,
+        "load_average_after": list(os.getloadavg()),
         "rss_before_fit_mib": rss_before / 1024,
         "num_nodes": int(data.num_nodes),
         "num_edges": int(data.edge_index.shape[1] // 2),
@@ -318,8 +319,9 @@ def build_table(command: str, notes: list[str]) -> str:
         "own command, commit, date and parameters",
         "- commands of the runs: " + "; ".join(f"`{c}`" for c in commands),
         f"- commits of the runs: {', '.join(commits)}; dates: {', '.join(dates)}",
-        f"- machine: {machine()}; the 2 cores were shared with 3 other jobs running in parallel, so the seconds "
-        "are inflated and noisy (compare rows with care)",
+        f"- machine: {machine()}; the baseline rows were measured while 3-5 other jobs shared the 2 cores (load "
+        "average 6-13), the graphwgan rows with one or two other jobs (each later run's JSON keeps the load "
+        "average at its end), so the seconds are inflated and noisy (compare rows with care)",
         "- ROC-AUC, AP and Recall@k (k = number of outliers) in %, mean ± std over seeds (population std); "
         "`graphwgan.metrics.anomaly_scores_report`",
         "- seconds: `fit` (training plus the eval pass that scores every node), measured inside the subprocess; "
