@@ -275,6 +275,8 @@ class AnomalyDetector(BaseDetector):
         self.feature_scale_ = torch.clamp(std, min=max(float(std.mean()), 1e-6))
         scaled = (x - self.feature_mean_) / self.feature_scale_
         k = min(int(self.dims), *scaled.shape)
+        # the SVD sketch and the layer initialisation draw from torch's CPU generator: seed it only
+        # inside a fork, so the caller's random state is left as it was
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=gen)))
             if k < scaled.shape[1]:

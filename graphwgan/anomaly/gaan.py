@@ -57,7 +57,9 @@ __all__ = ["GAAN", "edge_discriminator_errors", "gaan_discriminator_loss", "gaan
 
 def _pair_logits(z: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
     r""":math:`z_i^\top z_j` for every listed pair, shape ``(|E|,)``."""
-    return (z[edge_index[0]] * z[edge_index[1]]).sum(dim=1)
+    # index_select: its backward (index_add_) sums in a fixed order on CPU, so a seed gives the same
+    # model whatever the thread count; advanced indexing's backward does not
+    return (z.index_select(0, edge_index[0]) * z.index_select(0, edge_index[1])).sum(dim=1)
 
 
 def gaan_discriminator_loss(z_real: torch.Tensor, z_fake: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
