@@ -263,3 +263,16 @@ def test_score_with_a_saved_detector_of_another_feature_size(tmp_path, capsys):
                      "--no-progress"]) == 0
     assert cli.main(["score", "--graph", "books", "--load", str(saved), "--no-progress"]) == 2
     assert "21 features per node, but the detector was fitted on 28" in capsys.readouterr().err
+
+
+def test_score_with_the_library_detector_round_trips(tmp_path, capsys):
+    graph = nx.connected_caveman_graph(5, 8)
+    path = tmp_path / "g.txt"
+    write_edge_list(path, graph)
+    out, saved = tmp_path / "scores.csv", tmp_path / "detector.pt"
+    assert cli.main(["score", "--graph", str(path), "-o", str(out), "--save", str(saved), "--no-progress"]) == 0
+    assert "AnomalyDetector(random_state=0)" in capsys.readouterr().out
+    scores = read_scores(out)[1]
+    again = tmp_path / "again.csv"
+    assert cli.main(["score", "--graph", str(path), "--load", str(saved), "-o", str(again), "--no-progress"]) == 0
+    np.testing.assert_array_equal(read_scores(again)[1], scores)
