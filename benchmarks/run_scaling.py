@@ -106,6 +106,17 @@ def _critic(n: int, seed: int = 0):
     return critic, x
 
 
+def _median_time(step, repeats: int) -> tuple[float, float]:
+    """Median seconds of ``repeats`` timed calls after one warm-up call, and the last call's value."""
+    step()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        value = step()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times)), value
+
+
 def run_part(part: str, data) -> dict:
     """Run ``part`` on ``data``; return seconds and a correctness value."""
     import torch
@@ -133,15 +144,10 @@ def run_part(part: str, data) -> dict:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            return float(loss)
+            return float(loss.detach())
 
-        step()
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            value = step()
-            times.append(time.perf_counter() - start)
-        return {"seconds": float(np.median(times)), "check": value}
+        seconds, value = _median_time(step, 3)
+        return {"seconds": seconds, "check": value}
     if part == "minibatch_step":
         from graphwgan.estimate import _NodeDraws, _subgraph_module
         from graphwgan.sampling import NeighborhoodSampler
@@ -168,15 +174,10 @@ def run_part(part: str, data) -> dict:
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            return float(loss)
+            return float(loss.detach())
 
-        step()
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            value = step()
-            times.append(time.perf_counter() - start)
-        return {"seconds": float(np.median(times)), "check": value, "subgraph_nodes": float(np.mean(nodes_seen))}
+        seconds, value = _median_time(step, 5)
+        return {"seconds": seconds, "check": value, "subgraph_nodes": float(np.mean(nodes_seen))}
     if part == "generator_epoch":
         from graphwgan.synthesis import GraphSynthesizer
 
