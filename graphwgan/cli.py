@@ -83,9 +83,18 @@ def read_masses(path: str | Path, num_nodes: int) -> np.ndarray:
 
 
 def _load_graph(spec: str | None, largest_component: bool):
+    """The graph named by ``--graph`` (a file or a dataset name; the embedded graph when omitted)."""
     from graphwgan import datasets
     from graphwgan.graph import to_graph
 
+    if spec is not None and Path(spec).is_dir():
+        raise ValueError(f"--graph {spec!r} is a folder; give a graph file or a dataset name")
+    if spec is not None and spec not in datasets.available() and not Path(spec).exists():
+        import difflib
+
+        close = difflib.get_close_matches(spec.strip().lower(), datasets.available(), n=1)
+        hint = f" (did you mean the dataset {close[0]!r}?)" if close else ""
+        raise FileNotFoundError(f"--graph {spec!r}: no such file, and not a dataset name{hint}")
     if spec is None:
         return datasets.default_graph(), "embedded default graph"
     if spec in datasets.available():
@@ -227,21 +236,6 @@ def _check_option(value, name: str, *, low, high=None, low_open: bool = False) -
         raise ValueError(f"{name} must be in {left}{low}, {right}, got {value}")
 
 
-def _load_synth_graph(spec: str | None, largest_component: bool):
-    """Like ``w1``'s graph resolution, with a hint when a name is neither a file nor a dataset."""
-    from graphwgan import datasets
-
-    if spec is not None and Path(spec).is_dir():
-        raise ValueError(f"--graph {spec!r} is a folder; give a graph file or a dataset name")
-    if spec is not None and spec not in datasets.available() and not Path(spec).exists():
-        import difflib
-
-        close = difflib.get_close_matches(spec.strip().lower(), datasets.available(), n=1)
-        hint = f" (did you mean the dataset {close[0]!r}?)" if close else ""
-        raise FileNotFoundError(f"--graph {spec!r}: no such file, and not a dataset name{hint}")
-    return _load_graph(spec, largest_component)
-
-
 def _cmd_synth(args: argparse.Namespace) -> int:
     import warnings
 
@@ -255,7 +249,7 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     _check_option(args.eo_target, "--eo-target", low=0.0, high=1.0, low_open=True)
     _check_option(args.max_epochs, "--max-epochs", low=1)
     paths, format = _sample_paths(args.out, args.format, args.num_samples) if args.out else ([], None)
-    data, name = _load_synth_graph(args.graph, args.largest_component)
+    data, name = _load_graph(args.graph, args.largest_component)
     n, m = int(data.num_nodes), int(data.num_edges) // 2
 
     # the model shows its own bar over the epochs; this one then counts the samples
@@ -357,7 +351,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise ValueError("give --load (score with a saved detector) or --save (fit and save one), not both")
     if args.load and not Path(args.load).is_file():
         raise FileNotFoundError(f"--load {args.load!r}: no such file")
-    data, name = _load_synth_graph(args.graph, args.largest_component)
+    data, name = _load_graph(args.graph, args.largest_component)
     n = int(data.num_nodes)
     steps = ["score"] if args.load else ["fit", "score"]
     bar = tqdm(total=len(steps) + bool(args.out) + bool(args.save), desc=steps[0], unit="step", file=sys.stderr,
