@@ -58,6 +58,11 @@ __all__ = [
 _CHUNK_ENTRIES = 1 << 22
 # CELL keeps all of P for the stationary solve when it has at most this many entries (64 MB; n <= 4096).
 _DENSE_CACHE_ENTRIES = 1 << 24
+# num_negatives="auto": the exact passes up to this many nodes, the sampled softmax with _AUTO_NEGATIVES beyond
+_EXACT_MAX_NODES = 10_000
+_AUTO_NEGATIVES = 1024
+# hop radius of the balls that stratify CELL's sampled softmax (GraphSynthesizer uses its transport balls)
+_SAMPLED_RADIUS = 2
 
 
 class _GraphGenerator(ParamsMixin):
@@ -477,7 +482,8 @@ class CELL(_GraphGenerator):
     keys). Training stops after the first evaluation (every ``eval_every`` epochs) whose sample
     shares at least ``eo_target`` of the training edges, or after ``max_epochs``.
 
-    Nothing :math:`n \times n` is stored beyond small graphs. Every pass (loss and gradient,
+    Nothing :math:`n \times n` is stored beyond small graphs (past 10,000 nodes the default
+    ``num_negatives="auto"`` switches to a sampled form that is also linear in time). Every pass (loss and gradient,
     stationary distribution, scores, sampling) runs over blocks of rows of :math:`W` of about
     :math:`2^{22}` entries, recomputed from :math:`U`, :math:`V`, :math:`\ell` and :math:`\pi`,
     so memory is :math:`O(2^{22} + n H + m)` (measured peaks in
@@ -503,6 +509,13 @@ class CELL(_GraphGenerator):
         ``(0, 1]``. The paper compares models at the overlap NetGAN stops at (0.52 on Cora-ML).
     eval_every : int, default 10
         Epochs between edge-overlap evaluations.
+    num_negatives : int, "auto" or None, default "auto"
+        ``None``: the exact passes over all :math:`n^2` logits, :math:`O(n^2 H)` time per epoch.
+        An int ``K``: the sampled form of :mod:`graphwgan._sampled_walk`, linear in the graph per
+        epoch: every row's normaliser is summed exactly over its 2-hop ball (GraphSynthesizer: its
+        transport ball) and estimated outside it from ``K`` uniformly drawn columns; the stationary
+        law and the samples are approximated outside the balls the same way. ``"auto"``: exact up
+        to 10,000 nodes, ``K = 1024`` beyond (one exact epoch at 25,000 nodes takes minutes).
     random_state : None, int or numpy.random.Generator, default None
         Seeds the initialisation, the evaluation samples, and :meth:`sample` without ``seed``.
     device : str or torch.device, default "cpu"
@@ -547,6 +560,7 @@ class CELL(_GraphGenerator):
         max_epochs: int = 1000,
         eo_target: float = 0.52,
         eval_every: int = 10,
+        num_negatives: int | str | None = "auto",
         random_state: Any = None,
         device: Any = "cpu",
         verbose: bool = False,
@@ -556,6 +570,7 @@ class CELL(_GraphGenerator):
         self.max_epochs = max_epochs
         self.eo_target = eo_target
         self.eval_every = eval_every
+        self.num_negatives = num_negatives
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -567,10 +582,22 @@ class CELL(_GraphGenerator):
         check_int(self.max_epochs, "max_epochs", name, minimum=1)
         check_real(self.eo_target, "eo_target", name, low=0.0, low_open=True, high=1.0)
         check_int(self.eval_every, "eval_every", name, minimum=1)
+        if not (self.num_negatives is None or self.num_negatives == "auto"):
+            check_int(self.num_negatives, "num_negatives", name, minimum=1)
 
     def _transport(self, uv, n, device, budget):
         """The sparse part of a transport term (none here; :class:`GraphSynthesizer` adds one)."""
         return None
+
+    def _transport_params(self):
+        """``(weight, cap)`` of the transport term, or ``None`` (none here)."""
+        return None
+
+    def _sampled_negatives(self, n):
+        """Negatives per epoch of the sampled softmax, or ``None`` for the exact passes."""
+        if self.num_negatives == "auto":
+            return _AUTO_NEGATIVES if n > _EXACT_MAX_NODES else None
+        return self.num_negatives
 
     def _fit(self, uv, n, rng):
         import torch
@@ -578,7 +605,8 @@ class CELL(_GraphGenerator):
         name = type(self).__name__
         device = resolve_device(self.device, name)
         m = uv.shape[1]
-        fixed = _cell_memory(n, m, self.rank)
+        negatives = self._sampled_negatives(n)
+        fixed = _cell_memory(n, m, self.rank, negatives)
         budget = _physical_memory()
         if budget is not None and fixed > budget:
             raise ValueError(
@@ -586,8 +614,7 @@ class CELL(_GraphGenerator):
                 f"peak but this machine has {budget / 1e9:.1f} GB; use a sparse generator such as "
                 "DegreeCorrectedSBM."
             )
-        problem = _walk_problem(uv, n, device)
-        problem.transport = self._transport(uv, n, device, None if budget is None else budget - fixed)
+        walk = self._walk(uv, n, device, negatives, None if budget is None else budget - fixed)
         generator = _torch_generator(rng)
         train_keys = uv[0] * np.int64(n) + uv[1]
 
@@ -596,8 +623,7 @@ class CELL(_GraphGenerator):
         target = (torch.randn(n, self.rank, generator=generator) * scale).to(device).requires_grad_()
         optimizer = torch.optim.Adam([source, target], lr=self.lr)
         history = CELLHistory()
-        stationary = problem.degrees / problem.degrees.sum()
-        lse, overlap, epoch = None, 0.0, 0
+        lse, stationary, overlap, epoch = None, None, 0.0, 0
         from tqdm.auto import tqdm
 
         bar = tqdm(total=self.max_epochs, desc=type(self).__name__, unit="epoch", leave=False,
@@ -606,16 +632,12 @@ class CELL(_GraphGenerator):
         for epoch in range(1, self.max_epochs + 1):
             bar.update()
             optimizer.zero_grad(set_to_none=True)
-            step = _walk_pass(source.detach(), target.detach(), problem, stationary=stationary)
-            source.grad, target.grad = step.grad_source, step.grad_target
+            history.loss.append(walk.step(source, target, generator))
             optimizer.step()
-            history.loss.append(step.loss)
-            stationary = step.flow / step.flow.sum()  # one power step with the pre-step P: a warm start
             if epoch % self.eval_every and epoch != self.max_epochs:
                 continue
-            stationary, lse, passes = _stationary(source.detach(), target.detach(), stationary)
-            rows = _score_rows(source.detach(), target.detach(), lse, stationary)
-            keys = _cell_sample_keys(rows, n, m, generator)
+            stationary, lse, passes = walk.evaluate(source.detach(), target.detach(), generator)
+            keys = walk.sample_keys(source.detach(), target.detach(), lse, stationary, m, generator)
             overlap = _edge_overlap(keys.numpy(), train_keys)
             history.eval_epochs.append(epoch)
             history.edge_overlap.append(overlap)
@@ -635,6 +657,9 @@ class CELL(_GraphGenerator):
         self.converged_ = overlap >= self.eo_target
         self._pi = stationary.float().cpu()
         self._lse = lse.float().cpu()
+        self._sampled = negatives is not None
+        self._train_edges = torch.from_numpy(uv) if self._sampled else None
+        self._walk_cache = walk if self._sampled else None
         if not self.converged_:
             warnings.warn(
                 f"{name}: edge overlap {overlap:.3f} after max_epochs={self.max_epochs} is below "
@@ -642,6 +667,19 @@ class CELL(_GraphGenerator):
                 RuntimeWarning,
                 stacklevel=3,
             )
+
+    def _walk(self, uv, n, device, negatives, budget):
+        """The passes of one fit: exact over all :math:`n^2` logits, or sampled (``negatives`` given)."""
+        problem = _walk_problem(uv, n, device)
+        if negatives is None:
+            problem.transport = self._transport(uv, n, device, budget)
+            return _ExactWalk(problem)
+        from graphwgan._sampled_walk import SampledWalk
+
+        transport = self._transport_params()
+        radius = _SAMPLED_RADIUS if transport is None else max(1, math.ceil(transport[1]))
+        return SampledWalk(uv, n, problem.degrees, num_negatives=negatives, radius=radius, transport=transport,
+                           device=device, budget=budget, owner=type(self).__name__)
 
     def sample(self, seed: Any = None, num_edges: int | None = None) -> Data:
         """Draw a graph from the score matrix, as in the paper.
@@ -668,8 +706,17 @@ class CELL(_GraphGenerator):
 
     def _sample_keys(self, rng, num_edges):
         m = self.num_edges_ if num_edges is None else num_edges
-        rows = _score_rows(self.source_factors_, self.target_factors_, self._lse, self._pi)
-        keys = _cell_sample_keys(rows, self.num_nodes_, m, _torch_generator(rng))
+        generator = _torch_generator(rng)
+        if getattr(self, "_sampled", False):
+            if self._walk_cache is None:  # a loaded model: rebuild the balls from the training edges
+                uv = self._train_edges.numpy()
+                self._walk_cache = self._walk(uv, self.num_nodes_, "cpu", self._sampled_negatives(self.num_nodes_)
+                                              or _AUTO_NEGATIVES, None)
+            keys = self._walk_cache.sample_keys(self.source_factors_, self.target_factors_, self._lse, self._pi, m,
+                                                generator)
+        else:
+            rows = _score_rows(self.source_factors_, self.target_factors_, self._lse, self._pi)
+            keys = _cell_sample_keys(rows, self.num_nodes_, m, generator)
         return keys.numpy(), {}
 
     def score_pairs(self, pairs: Any) -> np.ndarray:
@@ -757,6 +804,7 @@ class CELL(_GraphGenerator):
             "converged": self.converged_,
             "fit_seconds": self.fit_seconds_,
             "rng_state": self._rng.bit_generator.state,
+            "sampled_train_edges": getattr(self, "_train_edges", None) if getattr(self, "_sampled", False) else None,
         }
         torch.save(state, _as_path(path, f"{type(self).__name__}.save"))
 
@@ -827,6 +875,10 @@ class CELL(_GraphGenerator):
         rng_state = state["rng_state"]
         model._rng = np.random.Generator(getattr(np.random, rng_state["bit_generator"])())
         model._rng.bit_generator.state = rng_state
+        edges = state.get("sampled_train_edges")
+        model._sampled = edges is not None
+        model._train_edges = edges
+        model._walk_cache = None
         return model
 
 
@@ -860,9 +912,9 @@ def _physical_memory():
         return None
 
 
-def _cell_memory(n, m, rank):
+def _cell_memory(n, m, rank, negatives=None):
     """Estimated peak bytes of CELL without a transport term (blocks, factors, edges, sampling)."""
-    block = max(1, _CHUNK_ENTRIES // n) * n
+    block = max(1, _CHUNK_ENTRIES // n) * n if negatives is None else _CHUNK_ENTRIES
     blocks = 4 * 4 * block + 8 * block  # float32 logits/scores/keys/temporaries + float64 cumulative sums
     factors = 4 * 12 * n * rank  # U, V, their gradients and Adam moments, transposed copies
     edges = 2 * m * 3 * 8 + 3 * m * 12  # directed edges (row, column, keys); sampling candidates
@@ -907,6 +959,28 @@ class _WalkStep:
     grad_source: Any
     grad_target: Any
     flow: Any
+
+
+class _ExactWalk:
+    """CELL's exact passes over all :math:`n^2` logits behind the interface of ``SampledWalk``."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        self.warm = problem.degrees / problem.degrees.sum()
+
+    def step(self, source, target, generator):
+        step = _walk_pass(source.detach(), target.detach(), self.problem, stationary=self.warm)
+        source.grad, target.grad = step.grad_source, step.grad_target
+        self.warm = step.flow / step.flow.sum()  # one power step with the pre-step P: a warm start
+        return step.loss
+
+    def evaluate(self, source, target, generator):
+        pi, lse, passes = _stationary(source, target, self.warm)
+        self.warm = pi
+        return pi, lse, passes
+
+    def sample_keys(self, source, target, lse, pi, num_edges, generator):
+        return _cell_sample_keys(_score_rows(source, target, lse, pi), self.problem.n, num_edges, generator)
 
 
 def _walk_problem(uv, n, device):

@@ -198,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     if "RANK" not in os.environ:
         os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
                           MASTER_PORT=str(_free_port()))
+    if backend == "nccl" and torch.cuda.is_available():
+        # NCCL binds each process to one GPU: the rank's own, before any collective runs
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     dist.init_process_group(backend)
     try:
         if os.path.exists(args.graph):

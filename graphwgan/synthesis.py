@@ -42,8 +42,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
 from graphwgan._checks import check_real
 from graphwgan.baselines import CELL
 
@@ -75,9 +73,11 @@ class GraphSynthesizer(CELL):
     transport_cap : float, default 3.0
         Distances (in hops beyond a real neighbour) are capped here: a miss by three hops or more
         costs the same.
-    max_epochs, eo_target, eval_every, random_state, device, verbose
+    max_epochs, eo_target, eval_every, num_negatives, random_state, device, verbose
         As in :class:`graphwgan.baselines.CELL` (``eval_every`` defaults to 5 here: the transport
-        term makes the overlap rise faster).
+        term makes the overlap rise faster). With ``num_negatives`` set (or ``"auto"`` past 10,000
+        nodes) an epoch costs :math:`O((|B| + nK) H)` instead of :math:`O(n^2 H)`: the transport
+        balls :math:`B(u)` are summed exactly and the rest of each row is estimated.
 
     Examples
     --------
@@ -98,12 +98,13 @@ class GraphSynthesizer(CELL):
         max_epochs: int = 1000,
         eo_target: float = 0.52,
         eval_every: int = 5,
+        num_negatives: int | str | None = "auto",
         random_state: Any = None,
         device: Any = "cpu",
         verbose: bool = False,
     ) -> None:
         super().__init__(rank=rank, lr=lr, max_epochs=max_epochs, eo_target=eo_target, eval_every=eval_every,
-                         random_state=random_state, device=device, verbose=verbose)
+                         num_negatives=num_negatives, random_state=random_state, device=device, verbose=verbose)
         self.transport_weight = transport_weight
         self.transport_cap = transport_cap
 
@@ -116,6 +117,11 @@ class GraphSynthesizer(CELL):
         if self.transport_weight == 0:
             return None
         return _transport_ball(uv, n, float(self.transport_weight), float(self.transport_cap), device, budget)
+
+    def _transport_params(self):
+        if self.transport_weight == 0:
+            return None
+        return float(self.transport_weight), float(self.transport_cap)
 
     def to_networkx(self, seed: Any = None):
         """A sampled graph as a ``networkx.Graph`` (nodes ``0..n-1``)."""
@@ -130,52 +136,16 @@ class GraphSynthesizer(CELL):
 
 
 def _transport_ball(uv, n, weight, cap, device, budget):
-    r"""The balls :math:`B(u) = \{v : d(u, v) \le \lceil c \rceil\}` of every node, by sparse BFS.
+    r"""The balls :math:`B(u) = \{v : d(u, v) \le \lceil c \rceil\}` and their gains, for the exact passes.
 
-    Row blocks of :math:`R = A + I` (as 0/1 patterns) are multiplied out,
-    :math:`L_0 = I_b, L_h = L_{h-1} R`, so :math:`L_h` holds the nodes within :math:`h` hops, and
-    :math:`\sum_{h=0}^{D} L_h = D + 1 - d(u, v)` on the ball: the hop distances come out of the
-    sum without a dense distance matrix. Memory is that of the balls (5 bytes an entry) plus one
-    block's products; ``fit`` is refused once the balls outgrow ``budget`` bytes.
+    ``c(u, v) = d(u, v) - 1 < cap`` exactly for ``d(u, v) <= ceil(cap)``; the balls come from the
+    sparse BFS of :func:`graphwgan._sampled_walk.hop_balls`.
     """
-    import scipy.sparse as sp
     import torch
 
+    from graphwgan._sampled_walk import hop_balls, transport_gains
     from graphwgan.baselines import _Transport
 
-    max_hop = min(math.ceil(cap), n)  # c(u, v) = d(u, v) - 1 < cap exactly for d(u, v) <= ceil(cap)
-    hop_type = np.uint8 if max_hop < 255 else np.int32
-    ones = np.ones(2 * uv.shape[1] + n, dtype=np.float32)
-    loops = np.arange(n)
-    reach = sp.csr_array((ones, (np.r_[uv[0], uv[1], loops], np.r_[uv[1], uv[0], loops])), shape=(n, n))
-    indptr, indices, hops = [np.zeros(1, dtype=np.int64)], [], []
-    stored, rows = 0, 1024
-    for start in range(0, n, rows):
-        stop = min(n, start + rows)
-        local = np.arange(stop - start)
-        level = sp.csr_array((np.ones(local.size, dtype=np.float32), (local, local + start)), shape=(local.size, n))
-        total = level.copy()
-        for _ in range(max_hop):
-            level = level @ reach
-            level.data[:] = 1.0
-            total = total + level
-        total.sort_indices()
-        indptr.append(total.indptr[1:].astype(np.int64) + stored)
-        indices.append(total.indices.astype(np.int32))
-        hops.append((max_hop + 1 - total.data).astype(hop_type))
-        stored += total.nnz
-        if budget is not None and 5 * stored > budget:
-            raise ValueError(
-                f"GraphSynthesizer: the {max_hop}-hop balls of the transport term hold more than {stored} entries "
-                f"after {stop} of {n} nodes, past the {budget / 1e9:.1f} GB of memory left; lower transport_cap "
-                "(the balls shrink with it) or set transport_weight=0."
-            )
-    gains = np.array([cap - min(1.0, cap)] + [cap - (hop - 1) for hop in range(1, max_hop + 1)], dtype=np.float32)
-    return _Transport(
-        weight=weight,
-        cap=cap,
-        indptr=np.concatenate(indptr),
-        indices=torch.from_numpy(np.concatenate(indices)).to(device),
-        hops=torch.from_numpy(np.concatenate(hops)).to(device),
-        gains=torch.from_numpy(gains).to(device),
-    )
+    balls = hop_balls(uv, n, math.ceil(cap), device, budget, "GraphSynthesizer")
+    return _Transport(weight=weight, cap=cap, indptr=balls.indptr, indices=balls.indices, hops=balls.hops,
+                      gains=torch.from_numpy(transport_gains(cap, balls.radius)).to(device))

@@ -239,10 +239,12 @@ class AnomalyDetector(BaseDetector):
         import torch
 
         try:
-            torch.device(self.device)
+            device = torch.device(self.device)
         except (RuntimeError, TypeError) as error:
             raise ValueError(f"{name}: device must be a torch device such as 'cpu' or 'cuda:0', "
                              f"got {self.device!r}.") from error
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"{name}: device={self.device!r} but CUDA is not available here; use device='cpu'.")
 
     # -- training ----------------------------------------------------------------------------------
 
@@ -275,10 +277,16 @@ class AnomalyDetector(BaseDetector):
         self.feature_scale_ = torch.clamp(std, min=max(float(std.mean()), 1e-6))
         scaled = (x - self.feature_mean_) / self.feature_scale_
         k = min(int(self.dims), *scaled.shape)
-        # the SVD sketch and the layer initialisation draw from torch's CPU generator: seed it only
-        # inside a fork, so the caller's random state is left as it was
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(torch.randint(2**31 - 1, (1,), generator=gen)))
+        # the layer initialisation draws from torch's CPU generator and the SVD sketch from the
+        # generator of the features' device: seed only those, inside a fork, so the caller's random
+        # state (CPU and every CUDA device) is left as it was
+        seed = int(torch.randint(2**31 - 1, (1,), generator=gen))
+        cuda = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.default_generator.manual_seed(seed)
+            if cuda:
+                with torch.cuda.device(device):
+                    torch.cuda.manual_seed(seed)
             if k < scaled.shape[1]:
                 _, _, v = torch.svd_lowrank(scaled, q=min(k + 8, *scaled.shape), niter=4)
                 self.projection_ = v[:, :k].contiguous()
