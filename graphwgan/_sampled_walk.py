@@ -35,8 +35,8 @@ reaching the edge count, and the outside pairs are drawn as walk steps :math:`u 
 :math:`v \propto e^{W_{uv}}` outside :math:`B(u)` (sampling-importance-resampling over ``C``
 uniform candidates).
 
-All of it is approximate where the exact passes are exact; ``benchmarks/results/synthesis_scale.md``
-compares the two on Cora-ML, where both run.
+All of it is approximate where the exact passes are exact; ``benchmarks/results/synthesis_sampled.md``
+compares the two on Cora-ML, where both run (``R = 256`` rows, ``C = 64`` candidates).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ _OUTSIDE_CANDIDATES = 64
 class HopBalls:
     r"""Every node's ball :math:`\{v : d(u, v) \le r\}`, row by row (CSR, columns sorted, ``u`` included).
 
-    ``hops[k]`` is the hop distance of entry ``k``; ``rows`` its row (on ``device``).
+    ``hops[k]`` is the hop distance of entry ``k``; ``indices`` and ``hops`` live on the training device.
     """
 
     radius: int

@@ -482,8 +482,7 @@ class CELL(_GraphGenerator):
     keys). Training stops after the first evaluation (every ``eval_every`` epochs) whose sample
     shares at least ``eo_target`` of the training edges, or after ``max_epochs``.
 
-    Nothing :math:`n \times n` is stored beyond small graphs (past 10,000 nodes the default
-    ``num_negatives="auto"`` switches to a sampled form that is also linear in time). Every pass (loss and gradient,
+    Nothing :math:`n \times n` is stored beyond small graphs. Every pass (loss and gradient,
     stationary distribution, scores, sampling) runs over blocks of rows of :math:`W` of about
     :math:`2^{22}` entries, recomputed from :math:`U`, :math:`V`, :math:`\ell` and :math:`\pi`,
     so memory is :math:`O(2^{22} + n H + m)` (measured peaks in
@@ -495,6 +494,8 @@ class CELL(_GraphGenerator):
     ``_stationary``). On graphs with :math:`n^2 \le 2^{24}` (``n <= 4096``) the blocks of
     :math:`P` and :math:`S` are kept during an evaluation or a sample (64 MB each at most).
     ``fit`` refuses a graph whose estimated peak memory exceeds the machine's physical memory.
+    Past 10,000 nodes the default ``num_negatives="auto"`` trains a sampled form instead, linear in
+    the graph per epoch (see ``num_negatives``).
 
     Parameters
     ----------
@@ -708,10 +709,8 @@ class CELL(_GraphGenerator):
         m = self.num_edges_ if num_edges is None else num_edges
         generator = _torch_generator(rng)
         if getattr(self, "_sampled", False):
-            if self._walk_cache is None:  # a loaded model: rebuild the balls from the training edges
-                uv = self._train_edges.numpy()
-                self._walk_cache = self._walk(uv, self.num_nodes_, "cpu", self._sampled_negatives(self.num_nodes_)
-                                              or _AUTO_NEGATIVES, None)
+            if self._walk_cache is None:  # a loaded model: rebuild the balls (all sampling reads) from its edges
+                self._walk_cache = self._walk(self._train_edges.numpy(), self.num_nodes_, "cpu", _AUTO_NEGATIVES, None)
             keys = self._walk_cache.sample_keys(self.source_factors_, self.target_factors_, self._lse, self._pi, m,
                                                 generator)
         else:
