@@ -143,7 +143,7 @@ def report(path):
         "",
         "## Cora-ML (CELL split): same models, exact passes against `num_negatives=1024`",
         "",
-        f"Seeds {', '.join(map(str, SEEDS))}, {SAMPLES} samples each, `eo_target=0.52`. `π L1` = L1 distance between"
+        f"Seeds {SEEDS[0]}-{SEEDS[-1]}, {SAMPLES} samples per seed, `eo_target=0.52`. `π L1` = L1 distance between"
         " the sampled form's stationary law and the exact one of the same factors; `ℓ error` = mean / largest"
         " absolute error of its log-normalisers; `exact-sampler MRE` = mean relative error of a graph drawn from"
         " the same factors with the exact sampler (so the training's share of the gap shows apart from the"
