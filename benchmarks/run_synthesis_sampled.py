@@ -16,6 +16,8 @@ Prints one JSON line per row; ``--out FILE`` appends them to a JSON-lines file, 
 ``results/synthesis_sampled.md`` from such a file.
 
     OMP_NUM_THREADS=1 python benchmarks/run_synthesis_sampled.py --graph cora_ml --out results/sampled_rows.jsonl
+    OMP_NUM_THREADS=1 python benchmarks/run_synthesis_sampled.py --graph cora_ml --negatives 4096 \
+        --models GraphSynthesizer --out results/sampled_rows.jsonl
     OMP_NUM_THREADS=1 python benchmarks/run_synthesis_sampled.py --graph pubmed --out results/sampled_rows.jsonl
     python benchmarks/run_synthesis_sampled.py --report results/sampled_rows.jsonl
 """
@@ -51,7 +53,7 @@ def _emit(row, out):
             handle.write(json.dumps(row) + "\n")
 
 
-def cora_ml(out):
+def cora_ml(out, negatives_list=(None, 1024), models=("GraphSynthesizer", "CELL")):
     import torch
 
     from graphwgan import baselines, metrics
@@ -62,8 +64,10 @@ def cora_ml(out):
     split = load_split("cora_ml")
     train = split.train
     reference = metrics.graph_statistics(train)
-    for name, model_class in (("GraphSynthesizer", GraphSynthesizer), ("CELL", baselines.CELL)):
-        for negatives in (None, 1024):
+    classes = {"GraphSynthesizer": GraphSynthesizer, "CELL": baselines.CELL}
+    for name in models:
+        model_class = classes[name]
+        for negatives in negatives_list:
             for seed in SEEDS:
                 start = time.perf_counter()
                 model = model_class(eo_target=0.52, num_negatives=negatives, random_state=seed).fit(train)
@@ -154,7 +158,8 @@ def report(path):
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for model in ("GraphSynthesizer", "CELL"):
-        for negatives in ("None", "1024"):
+        for negatives in sorted({k[2] for k in rows if k[0] == "cora_ml" and k[1] == model},
+                                key=lambda value: -1 if value == "None" else int(value)):
             group = [r for k, r in rows.items() if k[0] == "cora_ml" and k[1] == model and k[2] == negatives]
             if not group:
                 continue
@@ -202,11 +207,15 @@ def main(argv=None) -> int:
     parser.add_argument("--max-epochs", type=int, default=400)
     parser.add_argument("--out", default=None)
     parser.add_argument("--report", default=None, metavar="ROWS.jsonl")
+    parser.add_argument("--negatives", default="exact,1024", help="Cora-ML: comma-separated num_negatives, 'exact' "
+                        "for the exact passes")
+    parser.add_argument("--models", default="GraphSynthesizer,CELL", help="Cora-ML: comma-separated models")
     args = parser.parse_args(argv)
     if args.report:
         report(args.report)
     elif args.graph == "cora_ml":
-        cora_ml(args.out)
+        negatives = [None if value == "exact" else int(value) for value in args.negatives.split(",")]
+        cora_ml(args.out, negatives, args.models.split(","))
     else:
         pubmed(args.out, args.max_epochs)
     return 0
