@@ -300,17 +300,29 @@ def _in_balls(balls, nodes, others):
 
 
 def _reverse_entries(balls):
-    """``reverse[k]``: the index of the entry ``(v, u)`` for the ball entry ``k = (u, v)`` (the balls are symmetric)."""
-    import scipy.sparse as sp
+    """``reverse[k]``: the index of the entry ``(v, u)`` for the ball entry ``k = (u, v)``.
+
+    The balls are symmetric, so ``(v, u)`` sits in row ``v`` at ``indptr[v]`` plus the number of
+    rows before ``u`` whose ball holds ``v``: a running count per column over the rows in order
+    (a stable sort within each block of rows for the rows of the block), with no copy of the
+    whole pattern beyond the int32 result.
+    """
     import torch
 
-    n = len(balls.indptr) - 1
-    index_type = np.int32 if balls.nnz < 2**31 else np.int64
-    entries = sp.csr_array((np.arange(balls.nnz, dtype=index_type), balls.indices.numpy(), balls.indptr),
-                           shape=(n, n))
-    transposed = entries.T.tocsr()  # same pattern; its data, in row order, are the mirrored entries' indices
-    transposed.sort_indices()
-    return torch.from_numpy(transposed.data)
+    indptr, columns = balls.indptr, balls.indices.cpu().numpy()
+    n = len(indptr) - 1
+    reverse = np.empty(balls.nnz, dtype=np.int32 if balls.nnz < 2**31 else np.int64)
+    cursor = indptr[:-1].copy()  # the next free slot of row v for a mirrored entry
+    for start, stop in _blocks(balls, n, 1):
+        e0, e1 = int(indptr[start]), int(indptr[stop])
+        block = columns[e0:e1]
+        order = np.argsort(block, kind="stable")  # entries of one column stay in row order
+        ordered = block[order]
+        first = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        rank = np.arange(ordered.size) - np.repeat(first, np.diff(np.r_[first, ordered.size]))
+        reverse[e0 + order] = cursor[ordered] + rank
+        cursor += np.bincount(block, minlength=n)
+    return torch.from_numpy(reverse)
 
 
 def _outside_partners(source, target, balls, nodes, generator):
@@ -339,7 +351,8 @@ def _block_scores(balls, values, reverse, pi, start, stop):
     r"""Local rows, columns and :math:`S_{uv} = \pi_u P_{uv} + \pi_v P_{vu}` of the ball entries of a block."""
     local, columns, _ = _block_ball(balls, start, stop)
     e0, e1 = int(balls.indptr[start]), int(balls.indptr[stop])
-    scores = pi[start:stop][local].double() * values[e0:e1] + pi[columns].double() * values[reverse[e0:e1].long()]
+    forward, backward = values[e0:e1].double(), values[reverse[e0:e1].long()].double()
+    scores = pi[start:stop][local].double() * forward + pi[columns].double() * backward
     scores[local + start == columns] = 0.0
     return local, columns, scores
 
@@ -358,8 +371,7 @@ def sampled_edge_keys(source, target, balls, lse, pi, num_edges, generator):
     source, target, lse, pi = source.cpu(), target.cpu(), lse.cpu(), pi.cpu()
     balls = HopBalls(balls.radius, balls.indptr, balls.indices.cpu(), balls.hops.cpu())
     n = source.shape[0]
-    values, rest = ball_probabilities(source, target, balls, lse)
-    values = values.double()
+    values, rest = ball_probabilities(source, target, balls, lse)  # float32: 4 bytes an entry, widened per block
     reverse = _reverse_entries(balls)
     outside_flow = (pi * rest).double()
     flow_total = float(outside_flow.sum())
