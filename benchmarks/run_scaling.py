@@ -399,8 +399,8 @@ def report(path: Path, timeout: float) -> int:
         "- command: `OMP_NUM_THREADS=1 python benchmarks/run_scaling.py` then `--report`"
         " (`--compare 10` for the Cora-ML section)",
         f"- commit: {commit()} when this report was written; measured {records.get('date', 'n/a')} (the W1,"
-        " critic and detector rows at 9d23ef1 with the mini-batch work then uncommitted; the generator rows at"
-        " 160bfe0)",
+        " critic and detector rows at 9d23ef1 with the mini-batch work then uncommitted; the generator step"
+        " rows at 160bfe0, the sampled generator fit rows at 3812cf3)",
         "- machine: {cores} cores, {cpu}, {ram} RAM; Python {python}; {versions}".format(**info)
         + "; one torch thread per process. **Timings were taken under load**: 4 other jobs shared the 2 cores.",
         "- graphs `random:M`: seeded numpy graph with M undirected edges on M/4 nodes (random recursive tree, so"
