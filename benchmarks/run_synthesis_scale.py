@@ -87,7 +87,9 @@ def probe(dataset: str, model_name: str) -> None:
     model = baselines.CELL() if model_name == "CELL" else GraphSynthesizer()
     start = time.perf_counter()
     problem = baselines._walk_problem(uv, n, torch.device("cpu"))
-    problem.transport = model._transport(uv, n, torch.device("cpu"), None)
+    transport = model._transport_params()
+    if transport is not None:
+        problem.transport = baselines._transport_ball(uv, n, *transport, torch.device("cpu"), None)
     setup = time.perf_counter() - start
     generator = torch.Generator().manual_seed(0)
     source = torch.randn(n, 9, generator=generator) / 3

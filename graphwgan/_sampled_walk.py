@@ -244,7 +244,6 @@ def outside_distribution(source, target, balls, lse, rest, weights, generator):
 def sampled_stationary(balls, values, rest, outside, start, tol=1e-6, max_passes=200):
     r"""Stationary law of :math:`\hat P = P_B + r \bar q^\top` by GMRES (sparse products); ``(pi, passes)``."""
     import torch
-    from scipy.sparse.linalg import LinearOperator, gmres
 
     n = rest.numel()
     device, dtype = values.device, values.dtype
@@ -263,20 +262,9 @@ def sampled_stationary(balls, values, rest, outside, start, tol=1e-6, max_passes
         out += (vector * rest.double()).sum() * outside.double()
         return out.cpu().numpy()
 
-    pi0 = start.double().cpu().numpy()
-    pi0 = pi0 / pi0.sum()
-    atol = tol * float(np.linalg.norm(pi0))
-    if np.linalg.norm(product(pi0) - pi0) > atol:
+    from graphwgan.baselines import _solve_stationary
 
-        def apply(x):
-            x = np.asarray(x).ravel()
-            return x - product(x) + x.sum() / n
-
-        operator = LinearOperator((n, n), matvec=apply, dtype=np.float64)
-        restart = max(1, min(n, 40, max_passes - 1))
-        pi0, _ = gmres(operator, np.full(n, 1.0 / n), x0=pi0, rtol=0.0, atol=atol, restart=restart,
-                       maxiter=max(1, (max_passes - 1) // restart))
-    pi = torch.from_numpy(np.maximum(pi0, np.finfo(np.float64).tiny)).to(device=device, dtype=dtype)
+    pi = _solve_stationary(product, start, n, tol, max_passes).to(device=device, dtype=dtype)
     return pi / pi.sum(), passes
 
 

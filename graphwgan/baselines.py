@@ -586,12 +586,8 @@ class CELL(_GraphGenerator):
         if not (self.num_negatives is None or self.num_negatives == "auto"):
             check_int(self.num_negatives, "num_negatives", name, minimum=1)
 
-    def _transport(self, uv, n, device, budget):
-        """The sparse part of a transport term (none here; :class:`GraphSynthesizer` adds one)."""
-        return None
-
     def _transport_params(self):
-        """``(weight, cap)`` of the transport term, or ``None`` (none here)."""
+        """``(weight, cap)`` of the transport term, or ``None`` (none here; :class:`GraphSynthesizer` adds one)."""
         return None
 
     def _sampled_negatives(self, n):
@@ -671,15 +667,19 @@ class CELL(_GraphGenerator):
 
     def _walk(self, uv, n, device, negatives, budget):
         """The passes of one fit: exact over all :math:`n^2` logits, or sampled (``negatives`` given)."""
-        problem = _walk_problem(uv, n, device)
+        import torch
+
+        transport = self._transport_params()
         if negatives is None:
-            problem.transport = self._transport(uv, n, device, budget)
+            problem = _walk_problem(uv, n, device)
+            if transport is not None:
+                problem.transport = _transport_ball(uv, n, *transport, device, budget)
             return _ExactWalk(problem)
         from graphwgan._sampled_walk import SampledWalk
 
-        transport = self._transport_params()
-        radius = _SAMPLED_RADIUS if transport is None else max(1, math.ceil(transport[1]))
-        return SampledWalk(uv, n, problem.degrees, num_negatives=negatives, radius=radius, transport=transport,
+        degrees = torch.from_numpy(np.bincount(np.r_[uv[0], uv[1]], minlength=n).astype(np.float32)).to(device)
+        radius = _SAMPLED_RADIUS if transport is None else math.ceil(transport[1])
+        return SampledWalk(uv, n, degrees, num_negatives=negatives, radius=radius, transport=transport,
                            device=device, budget=budget, owner=type(self).__name__)
 
     def sample(self, seed: Any = None, num_edges: int | None = None) -> Data:
@@ -708,7 +708,7 @@ class CELL(_GraphGenerator):
     def _sample_keys(self, rng, num_edges):
         m = self.num_edges_ if num_edges is None else num_edges
         generator = _torch_generator(rng)
-        if getattr(self, "_sampled", False):
+        if self._sampled:
             if self._walk_cache is None:  # a loaded model: rebuild the balls (all sampling reads) from its edges
                 self._walk_cache = self._walk(self._train_edges.numpy(), self.num_nodes_, "cpu", _AUTO_NEGATIVES, None)
             keys = self._walk_cache.sample_keys(self.source_factors_, self.target_factors_, self._lse, self._pi, m,
@@ -803,7 +803,7 @@ class CELL(_GraphGenerator):
             "converged": self.converged_,
             "fit_seconds": self.fit_seconds_,
             "rng_state": self._rng.bit_generator.state,
-            "sampled_train_edges": getattr(self, "_train_edges", None) if getattr(self, "_sampled", False) else None,
+            "sampled_train_edges": self._train_edges,
         }
         torch.save(state, _as_path(path, f"{type(self).__name__}.save"))
 
@@ -935,6 +935,21 @@ class _Transport:
     indices: Any
     hops: Any
     gains: Any
+
+
+def _transport_ball(uv, n, weight, cap, device, budget):
+    r"""GraphSynthesizer's transport term for the exact passes: the balls :math:`B(u)` and their gains.
+
+    The balls are :math:`\{v : d(u, v) \le \lceil c \rceil\}` (``c(u, v) = d(u, v) - 1 < cap`` exactly
+    there), from the sparse BFS of :func:`graphwgan._sampled_walk.hop_balls`.
+    """
+    import torch
+
+    from graphwgan._sampled_walk import hop_balls, transport_gains
+
+    balls = hop_balls(uv, n, math.ceil(cap), device, budget, "GraphSynthesizer")
+    return _Transport(weight=weight, cap=cap, indptr=balls.indptr, indices=balls.indices, hops=balls.hops,
+                      gains=torch.from_numpy(transport_gains(cap, balls.radius)).to(device))
 
 
 @dataclass
@@ -1117,7 +1132,6 @@ def _stationary(source, target, start, tol=1e-6, max_passes=200):
     Returns ``(pi, lse, passes)``.
     """
     import torch
-    from scipy.sparse.linalg import LinearOperator, gmres
 
     n = source.shape[0]
     dtype, device = source.dtype, source.device
@@ -1148,6 +1162,22 @@ def _stationary(source, target, start, tol=1e-6, max_passes=200):
             out += (vector[begin:stop] @ block).double()
         return out.cpu().numpy()
 
+    pi = _solve_stationary(product, start, n, tol, max_passes).to(device=device, dtype=dtype)
+    return pi / pi.sum(), lse, passes
+
+
+def _solve_stationary(product, start, n, tol, max_passes):
+    r"""GMRES for :math:`\pi^\top P = \pi^\top` given ``product(x) =`` :math:`x^\top P` (numpy, float64).
+
+    Solves the nonsingular :math:`(I - P^\top + \mathbf{1}\mathbf{1}^\top / n)\, x = \mathbf{1} / n` from
+    the warm start ``start`` until :math:`\lVert x^\top P - x^\top \rVert_2 \le` ``tol``
+    :math:`\lVert x_0 \rVert_2`, in about ``max_passes`` products; returns :math:`\pi` as a float64
+    CPU tensor clamped to be positive, for the caller to cast and normalise. Shared by the exact and
+    the sampled passes.
+    """
+    import torch
+    from scipy.sparse.linalg import LinearOperator, gmres
+
     pi0 = start.double().cpu().numpy()
     pi0 = pi0 / pi0.sum()
     residual = product(pi0) - pi0
@@ -1162,8 +1192,7 @@ def _stationary(source, target, start, tol=1e-6, max_passes=200):
         restart = max(1, min(n, 40, max_passes - 1))  # GMRES makes one product per step (after its first)
         pi0, _ = gmres(operator, np.full(n, 1.0 / n), x0=pi0, rtol=0.0, atol=atol, restart=restart,
                        maxiter=max(1, (max_passes - 1) // restart))
-    pi = torch.from_numpy(np.maximum(pi0, np.finfo(np.float64).tiny)).to(device=device, dtype=dtype)
-    return pi / pi.sum(), lse, passes
+    return torch.from_numpy(np.maximum(pi0, np.finfo(np.float64).tiny))
 
 
 def _score_rows(source, target, lse, stationary):

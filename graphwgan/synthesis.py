@@ -39,7 +39,6 @@ triangle count of CELL and halves the mean relative error of the graph statistic
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from graphwgan._checks import check_real
@@ -113,11 +112,6 @@ class GraphSynthesizer(CELL):
         check_real(self.transport_weight, "transport_weight", "GraphSynthesizer", low=0.0)
         check_real(self.transport_cap, "transport_cap", "GraphSynthesizer", low=1.0)
 
-    def _transport(self, uv, n, device, budget):
-        if self.transport_weight == 0:
-            return None
-        return _transport_ball(uv, n, float(self.transport_weight), float(self.transport_cap), device, budget)
-
     def _transport_params(self):
         if self.transport_weight == 0:
             return None
@@ -133,19 +127,3 @@ class GraphSynthesizer(CELL):
         row, col = data.edge_index.numpy()
         graph.add_edges_from(zip(row[row < col].tolist(), col[row < col].tolist(), strict=True))
         return graph
-
-
-def _transport_ball(uv, n, weight, cap, device, budget):
-    r"""The balls :math:`B(u) = \{v : d(u, v) \le \lceil c \rceil\}` and their gains, for the exact passes.
-
-    ``c(u, v) = d(u, v) - 1 < cap`` exactly for ``d(u, v) <= ceil(cap)``; the balls come from the
-    sparse BFS of :func:`graphwgan._sampled_walk.hop_balls`.
-    """
-    import torch
-
-    from graphwgan._sampled_walk import hop_balls, transport_gains
-    from graphwgan.baselines import _Transport
-
-    balls = hop_balls(uv, n, math.ceil(cap), device, budget, "GraphSynthesizer")
-    return _Transport(weight=weight, cap=cap, indptr=balls.indptr, indices=balls.indices, hops=balls.hops,
-                      gains=torch.from_numpy(transport_gains(cap, balls.radius)).to(device))

@@ -80,9 +80,8 @@ def _dense_reference_loss(source, target, uv, n, weight, cap):
 
 @pytest.mark.parametrize("cap", [3.0, 2.5, 1.0])
 def test_fused_loss_matches_the_dense_definition_and_its_gradient_checks(cap):
-    from graphwgan.baselines import _walk_loss, _walk_problem
+    from graphwgan.baselines import _transport_ball, _walk_loss, _walk_problem
     from graphwgan.graph import to_graph, undirected_edges
-    from graphwgan.synthesis import _transport_ball
 
     graph = nx.disjoint_union(nx.karate_club_graph(), nx.path_graph(5))  # two components: infinite distances
     uv, _ = undirected_edges(to_graph(graph))
@@ -108,8 +107,8 @@ def test_transport_balls_hold_the_hop_distances():
     import scipy.sparse as sp
     from scipy.sparse.csgraph import shortest_path
 
+    from graphwgan.baselines import _transport_ball
     from graphwgan.graph import to_graph, undirected_edges
-    from graphwgan.synthesis import _transport_ball
 
     graph = nx.disjoint_union(nx.powerlaw_cluster_graph(80, 2, 0.3, seed=1), nx.cycle_graph(7))
     uv, _ = undirected_edges(to_graph(graph))
