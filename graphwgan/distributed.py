@@ -177,14 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     import torch.distributed as dist
 
-    from graphwgan.io import read_graph
+    from graphwgan.cli import _load_graph, read_masses
 
     parser = argparse.ArgumentParser(prog="python -m graphwgan.distributed",
                                      description="Data-parallel certified W1 estimate (run under torchrun).")
     parser.add_argument("--graph", default="cora_ml",
                         help="a dataset name, a graph file, or 'default' (the embedded graph)")
-    parser.add_argument("--mu", help=".npy masses (default: a seeded 50-node cloud)")
-    parser.add_argument("--nu", help=".npy masses (default: a seeded 50-node cloud)")
+    parser.add_argument("--mu", help="masses, .npy or text as for `graphwgan w1` (default: a seeded 50-node cloud)")
+    parser.add_argument("--nu", help="masses, .npy or text as for `graphwgan w1` (default: a seeded 50-node cloud)")
     parser.add_argument("--batch-size", type=int, default=1024, help="global mini-batch size")
     parser.add_argument("--max-steps", type=int, default=500)
     parser.add_argument("--lipschitz", default="ctransform")
@@ -193,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default=None, help="gloo or nccl (default: nccl with CUDA, else gloo)")
     parser.add_argument("--exact", action="store_true", help="rank 0 also solves the exact W1")
     args = parser.parse_args(argv)
+    if (args.mu is None) != (args.nu is None):
+        parser.error("give both --mu and --nu, or neither")
 
     backend = args.backend or ("nccl" if torch.cuda.is_available() else "gloo")
     if "RANK" not in os.environ:
@@ -203,20 +205,12 @@ def main(argv: list[str] | None = None) -> int:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     dist.init_process_group(backend)
     try:
-        if os.path.exists(args.graph):
-            data = read_graph(args.graph, largest_component=True)
-        elif args.graph == "default":
-            from graphwgan.datasets import default_graph
-
-            data = default_graph()
-        else:
-            from graphwgan.datasets import load
-
-            data = load(args.graph, largest_component=True)
+        data, _ = _load_graph(None if args.graph == "default" else args.graph, True)
         n = int(data.num_nodes)
-        mu, nu = _pair(n, args.seed)
-        if args.mu or args.nu:
-            mu, nu = np.load(args.mu), np.load(args.nu)
+        if args.mu is None:
+            mu, nu = _pair(n, args.seed)
+        else:
+            mu, nu = read_masses(args.mu, n), read_masses(args.nu, n)
         result = estimate_wasserstein_ddp(data, mu, nu, batch_size=args.batch_size, max_steps=args.max_steps,
                                           lipschitz=args.lipschitz, lr=args.lr, seed=args.seed, verbose=False)
         if dist.get_rank() == 0:

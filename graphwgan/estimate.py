@@ -286,8 +286,6 @@ def _estimate(graph, mu, nu, *, critic, backbone, lipschitz, features, hidden_ch
         spectral_normalize(critic)
     critic.train()
     optimizer = torch.optim.Adam(critic.parameters(), lr=lr if lr is not None else _default_lr(lipschitz))
-    mu_t = torch.as_tensor(mu_arr, dtype=torch.float32, device=dev)
-    nu_t = torch.as_tensor(nu_arr, dtype=torch.float32, device=dev)
     transform = CTransform(data)
     if batch_size is not None:
         return _train_minibatch(
@@ -297,17 +295,15 @@ def _estimate(graph, mu, nu, *, critic, backbone, lipschitz, features, hidden_ch
             num_hops=num_hops, fanout=fanout, refresh_every=refresh_every, verbose=verbose, shards=shards,
             num_shards=num_shards, wrap=wrap, start=start)
 
+    mu_t = torch.as_tensor(mu_arr, dtype=torch.float32, device=dev)
+    nu_t = torch.as_tensor(nu_arr, dtype=torch.float32, device=dev)
     history: dict[str, list] = {"step": [], "objective": [], "eval_step": [], "lower_bound": []}
     best = None
     show = sys.stderr.isatty() if verbose is None else bool(verbose)
     progress = _progress(max_steps, show)
     for step in range(1, max_steps + 1):
         f = critic(x, edge_index, edge_weight)
-        if not torch.isfinite(f).all():
-            raise FloatingPointError(
-                f"critic training diverged at step {step}: the critic output holds NaN or infinite values; "
-                f"lower lr (now {optimizer.param_groups[0]['lr']}) or check the inputs"
-            )
+        _check_finite(f, step, optimizer)
         if lipschitz == "ctransform":
             objective = (f * mu_t).sum() - (transform.upper(f) * nu_t).sum()
         else:
@@ -346,14 +342,7 @@ def _subgraph_module(critic):
             sub_x = None if x is None else x[node_ids]
             if getattr(critic, "embedding", None) is None:
                 return critic(sub_x, edge_index, edge_weight)
-            # NodeCritic.forward reads its whole embedding table; here only the subgraph's rows
-            parts = ([sub_x] if critic.in_channels else []) + [critic.embedding(node_ids)]
-            h = critic.input(torch.cat(parts, dim=1) if len(parts) > 1 else parts[0])
-            strength = 1.0 / edge_weight.to(h.dtype) if edge_weight is not None and critic.backbone == "gcn" else None
-            for conv in critic.convs:
-                out = critic.act(conv(h, edge_index, strength) if critic.backbone == "gcn" else conv(h, edge_index))
-                h = h + out if critic.residual else out
-            return critic.output(h).squeeze(-1)
+            return critic(sub_x, edge_index, edge_weight, node_ids=node_ids)
 
     return SubgraphCritic(critic)
 
@@ -440,11 +429,7 @@ def _train_minibatch(critic, optimizer, x, edge_index, edge_weight, data, mu, nu
             seeds += [edge_index[0, picks], edge_index[1, picks]]
         sub = sampler.sample(torch.cat(seeds), generator=generators[0])
         f = model(x, sub.node_ids, sub.edge_index, sub.edge_weight)[sub.seed_index]
-        if not torch.isfinite(f).all():
-            raise FloatingPointError(
-                f"critic training diverged at step {step}: the critic output holds NaN or infinite values; "
-                f"lower lr (now {optimizer.param_groups[0]['lr']}) or check the inputs"
-            )
+        _check_finite(f, step, optimizer)
         count = len(nodes)
         objective = draws.total * (draws.sign[seeds[0]] * f[:count]).mean() + constant
         loss = -objective
@@ -469,6 +454,17 @@ def _train_minibatch(critic, optimizer, x, edge_index, edge_weight, data, mu, nu
         progress(step, value)
     progress.close()
     return _result(critic, best, mu, nu, transform, lipschitz, history, start)
+
+
+def _check_finite(f, step, optimizer):
+    """Refuse a critic output with NaN or infinite values (training has diverged)."""
+    import torch
+
+    if not torch.isfinite(f).all():
+        raise FloatingPointError(
+            f"critic training diverged at step {step}: the critic output holds NaN or infinite values; "
+            f"lower lr (now {optimizer.param_groups[0]['lr']}) or check the inputs"
+        )
 
 
 def _descend(critic, optimizer, objective, loss, step, clip_value):

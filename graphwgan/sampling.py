@@ -114,21 +114,16 @@ class NeighborhoodSampler:
 
         counts = self.degree[nodes]
         starts = self.rowptr[nodes]
+        keep = counts if self.fanout is None else torch.clamp(counts, max=self.fanout)
+        owner = torch.repeat_interleave(torch.arange(len(nodes), device=nodes.device), keep)
+        offset = torch.arange(len(owner), device=nodes.device) - torch.repeat_interleave(torch.cumsum(keep, 0) - keep,
+                                                                                         keep)
         if self.fanout is not None:
-            keep = torch.clamp(counts, max=self.fanout)
-            owner = torch.repeat_interleave(torch.arange(len(nodes), device=nodes.device), keep)
-            draw = torch.rand(int(keep.sum()), generator=generator,
-                              device=generator.device if generator is not None else nodes.device).to(nodes.device)
-            full = counts[owner] <= self.fanout
             # nodes with few neighbours keep all of them, the others draw `fanout` with replacement
-            offset_all = torch.arange(len(owner), device=nodes.device) - torch.repeat_interleave(
-                torch.cumsum(keep, 0) - keep, keep)
-            offset = torch.where(full, offset_all, (draw * counts[owner]).long().clamp(max=counts[owner] - 1))
-            return starts[owner] + offset, nodes[owner]
-        total = int(counts.sum())
-        owner = torch.repeat_interleave(torch.arange(len(nodes), device=nodes.device), counts)
-        offset = torch.arange(total, device=nodes.device) - torch.repeat_interleave(torch.cumsum(counts, 0) - counts,
-                                                                                    counts)
+            draw = torch.rand(len(owner), generator=generator,
+                              device=generator.device if generator is not None else nodes.device).to(nodes.device)
+            offset = torch.where(counts[owner] <= self.fanout, offset,
+                                 (draw * counts[owner]).long().clamp(max=counts[owner] - 1))
         return starts[owner] + offset, nodes[owner]
 
     def sample(self, seeds: Any, generator: Any = None) -> Subgraph:

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphwgan._checks import check_int
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
 
@@ -343,10 +345,7 @@ def load_split(name: str, *, seed: int = 0, root: str | os.PathLike | None = Non
     key = name.strip().lower()
     if key not in SPLIT_NAMES:
         raise ValueError(f"load_split: unknown split {name!r}; available: {list(SPLIT_NAMES)}.")
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"load_split: seed must be an int, got {seed!r}.")
-    if seed < 0:
-        raise ValueError(f"load_split: seed must be >= 0, got {seed}.")
+    seed = check_int(seed, "seed", "load_split", minimum=0)
     if key == "cora_ml":
         if seed != 0:
             raise ValueError(
@@ -362,7 +361,7 @@ def load_split(name: str, *, seed: int = 0, root: str | os.PathLike | None = Non
             f"load_split: the largest component of the CiteSeer file has {shape[0]} nodes and {shape[1]} edges, "
             f"not the known {_CITESEER_LCC[0]} and {_CITESEER_LCC[1]}; check citeseer.npz against SOURCES.md."
         )
-    return train_test_split_edges(graph, val_fraction=0.10, test_fraction=0.05, seed=int(seed), connected=True)
+    return train_test_split_edges(graph, val_fraction=0.10, test_fraction=0.05, seed=seed, connected=True)
 
 
 # ----------------------------------------------------------------------------------------------

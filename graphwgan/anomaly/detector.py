@@ -85,11 +85,11 @@ inductively with the training graph's scaling, projection, networks and componen
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
+from graphwgan._checks import check_int, check_real, resolve_device
 from graphwgan.anomaly._base import BaseDetector
 
 __all__ = ["COMPONENTS", "AnomalyDetector"]
@@ -211,22 +211,11 @@ class AnomalyDetector(BaseDetector):
         name = type(self).__name__
         for key, minimum in (("hidden", 1), ("dims", 1), ("num_layers", 1), ("noise", 0), ("epochs", 1),
                              ("n_critic", 1)):
-            value = getattr(self, key)
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-                raise TypeError(f"{name}: {key} must be an int >= {minimum}, got {value!r}.")
-            if value < minimum:
-                raise ValueError(f"{name}: {key} must be >= {minimum}, got {value!r}.")
-        for key, low, strict in (("lr", 0.0, True), ("lipschitz_weight", 0.0, False), ("lipschitz_bound", 0.0, True),
-                                 ("gp_weight", 0.0, False), ("adversarial_weight", 0.0, False),
-                                 ("shuffle", 0.0, False)):
-            value = getattr(self, key)
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-                raise TypeError(f"{name}: {key} must be a float, got {value!r}.")
-            value = float(value)
-            if not np.isfinite(value) or value < low or (strict and value == low):
-                raise ValueError(f"{name}: {key} must be {'>' if strict else '>='} {low} and finite, got {value!r}.")
-        if not 0.0 <= float(self.shuffle) <= 1.0:
-            raise ValueError(f"{name}: shuffle must be a probability in [0, 1], got {self.shuffle!r}.")
+            check_int(getattr(self, key), key, name, minimum=minimum)
+        for key, low_open in (("lr", True), ("lipschitz_weight", False), ("lipschitz_bound", True),
+                              ("gp_weight", False), ("adversarial_weight", False)):
+            check_real(getattr(self, key), key, name, low=0.0, low_open=low_open)
+        check_real(self.shuffle, "shuffle", name, low=0.0, high=1.0)
         components = self.components
         if isinstance(components, str) or not isinstance(components, (tuple, list)) or not components:
             raise TypeError(f"{name}: components must be a non-empty tuple of names from {COMPONENTS}, "
@@ -236,15 +225,7 @@ class AnomalyDetector(BaseDetector):
             raise ValueError(f"{name}: unknown components {unknown}; choose from {COMPONENTS}.")
         if len(set(components)) != len(components):
             raise ValueError(f"{name}: components lists a name twice: {components!r}.")
-        import torch
-
-        try:
-            device = torch.device(self.device)
-        except (RuntimeError, TypeError) as error:
-            raise ValueError(f"{name}: device must be a torch device such as 'cpu' or 'cuda:0', "
-                             f"got {self.device!r}.") from error
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"{name}: device={self.device!r} but CUDA is not available here; use device='cpu'.")
+        resolve_device(self.device, name)
 
     # -- training ----------------------------------------------------------------------------------
 
@@ -332,28 +313,29 @@ class AnomalyDetector(BaseDetector):
 
     # -- scoring -----------------------------------------------------------------------------------
 
-    def _raw_components(self, data) -> np.ndarray:
-        """Unstandardised components, ``(n, len(COMPONENTS))`` float64, in :data:`COMPONENTS` order."""
+    def _raw_components(self, data, names=COMPONENTS) -> np.ndarray:
+        """Unstandardised components ``names`` (default all of :data:`COMPONENTS`), ``(n, len(names))`` float64.
+
+        Only what ``names`` needs is computed: the generator and the critic's pass on its output for
+        the reconstruction-based components, the triangle counts for ``"triangles"``.
+        """
         import torch
 
         from graphwgan.anomaly.functional import critic_features, log_triangles, neighbour_residual
 
         full, xs, edge_index, context = self._inputs(data)
+        parts = {}
         with torch.no_grad():
-            fake = self.generator_(context, None)
             h_real, f_real = critic_features(self.critic_, xs, edge_index)
-            h_fake, f_fake = critic_features(self.critic_, fake, edge_index)
-            parts = {
-                "critic": -f_real,
-                "reconstruction": (xs - fake).pow(2).mean(dim=1),
-                "critic_feature": (h_real - h_fake).pow(2).mean(dim=1),
-                "transport": f_real - f_fake,
-                "neighbour": neighbour_residual(xs, edge_index),
-                "norm": full.norm(dim=1),
-                "degree": context[:, -1],
-            }
-        columns = [parts[c].detach().cpu().double().numpy() for c in COMPONENTS[:-1]]
-        columns.append(log_triangles(edge_index.cpu(), int(data.num_nodes)))
+            if {"reconstruction", "critic_feature", "transport"} & set(names):
+                fake = self.generator_(context, None)
+                h_fake, f_fake = critic_features(self.critic_, fake, edge_index)
+                parts.update(reconstruction=(xs - fake).pow(2).mean(dim=1),
+                             critic_feature=(h_real - h_fake).pow(2).mean(dim=1), transport=f_real - f_fake)
+            parts.update(critic=-f_real, neighbour=neighbour_residual(xs, edge_index), norm=full.norm(dim=1),
+                         degree=context[:, -1])
+        columns = [parts[c].detach().cpu().double().numpy() if c != "triangles" else
+                   log_triangles(edge_index.cpu(), int(data.num_nodes)) for c in names]
         return np.stack(columns, axis=1)
 
     def component_scores(self, data: Any) -> dict[str, np.ndarray]:
@@ -370,9 +352,9 @@ class AnomalyDetector(BaseDetector):
         return {name: z[:, i] for i, name in enumerate(COMPONENTS)}
 
     def _score(self, data) -> np.ndarray:
-        z = self.scaler_.transform(self._raw_components(data))
         keep = [COMPONENTS.index(c) for c in self.components]
-        return z[:, keep].sum(axis=1)
+        raw = self._raw_components(data, self.components)
+        return ((raw - self.scaler_.center[keep]) / self.scaler_.scale[keep]).sum(axis=1)
 
     # -- persistence -------------------------------------------------------------------------------
 

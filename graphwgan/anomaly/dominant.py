@@ -30,6 +30,7 @@ hyper-parameters in the :class:`~graphwgan.anomaly._base.BaseDetector` contract.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import TYPE_CHECKING, Any
@@ -156,6 +157,7 @@ def _structure_forward(h, pointer, col, sigmoid, rows):
     return errors
 
 
+@functools.cache
 def _structure_function():
     import torch
 

@@ -92,10 +92,7 @@ def critic_features(critic: Any, x: Tensor, edge_index: Tensor) -> tuple[Tensor,
     Returns ``(h, f)`` with shapes ``(n, hidden)`` and ``(n,)``: the critic-feature residual of
     f-AnoGAN compares :math:`h` on real and generated inputs.
     """
-    h = critic.input(x)
-    for conv in critic.convs:
-        out = critic.act(conv(h, edge_index))
-        h = h + out if critic.residual else out
+    h = critic.hidden(x, edge_index)
     return h, critic.output(h).squeeze(-1)
 
 

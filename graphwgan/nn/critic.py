@@ -110,8 +110,18 @@ class NodeCritic(nn.Module):
             conv.reset_parameters()
         self.output.reset_parameters()
 
-    def forward(self, x: Tensor | None, edge_index: Tensor, edge_weight: Tensor | None = None) -> Tensor:
-        """Potential of every node, shape ``(n,)``."""
+    def forward(self, x: Tensor | None, edge_index: Tensor, edge_weight: Tensor | None = None,
+                node_ids: Tensor | None = None) -> Tensor:
+        """Potential of every node, shape ``(n,)``.
+
+        ``node_ids`` (critics with a learned embedding): the graph is the subgraph of these nodes, whose
+        embedding rows are read instead of the whole table (mini-batch training).
+        """
+        return self.output(self.hidden(x, edge_index, edge_weight, node_ids)).squeeze(-1)
+
+    def hidden(self, x: Tensor | None, edge_index: Tensor, edge_weight: Tensor | None = None,
+               node_ids: Tensor | None = None) -> Tensor:
+        """The last hidden layer :math:`h^{(L)}`, shape ``(n, hidden_channels)`` (``forward`` without the output)."""
         parts = []
         if self.in_channels:
             if x is None:
@@ -124,12 +134,13 @@ class NodeCritic(nn.Module):
                 raise ValueError("node features x hold NaN or infinite values")
             parts.append(x)
         if self.embedding is not None:
-            n = parts[0].shape[0] if parts else self.embedding.num_embeddings
-            if n != self.embedding.num_embeddings:
+            covered = self.embedding.num_embeddings if node_ids is None else node_ids.numel()
+            n = parts[0].shape[0] if parts else covered
+            if n != covered:
                 raise ValueError(
-                    f"this critic's learned embedding covers {self.embedding.num_embeddings} nodes, the input has {n}"
+                    f"this critic's learned embedding covers {covered} nodes, the input has {n}"
                 )
-            parts.append(self.embedding.weight)
+            parts.append(self.embedding.weight if node_ids is None else self.embedding(node_ids))
         n = parts[0].shape[0]
         if edge_index.numel() and int(edge_index.max()) >= n:
             raise ValueError(
@@ -143,7 +154,7 @@ class NodeCritic(nn.Module):
             out = conv(h, edge_index, strength) if self.backbone == "gcn" else conv(h, edge_index)
             out = self.act(out)
             h = h + out if self.residual else out
-        return self.output(h).squeeze(-1)
+        return h
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(backbone={self.backbone!r}, in_channels={self.in_channels}, "

@@ -57,7 +57,6 @@ def laplacian_eigenvectors(graph: Any, k: int = 8, *, seed: int = 0) -> np.ndarr
     """
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
-    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
@@ -74,29 +73,32 @@ def laplacian_eigenvectors(graph: Any, k: int = 8, *, seed: int = 0) -> np.ndarr
         values, vectors = np.linalg.eigh(laplacian.toarray())
     elif (connected_components(adjacency, directed=False)[0] == 1
           and _factorisation_work(laplacian) <= _FACTOR_WORK_BUDGET):
-        rng = np.random.default_rng(seed)
         # shift-invert near zero finds the smallest eigenvalues quickly
-        try:
-            values, vectors = eigsh(laplacian, k=wanted, sigma=-1e-3, which="LM", v0=rng.random(n))
-        except ArpackNoConvergence as error:  # repeated zero eigenvalues (many components): keep what converged
-            values, vectors = error.eigenvalues, error.eigenvectors
+        values, vectors = _converged_pairs(laplacian, wanted, seed, sigma=-1e-3, which="LM")
     else:
         # the factorisation would fill in (expander-like graph), or the zero eigenvalue repeats (once per
         # component: shift-invert then iterates to its limit, 130 s on CiteSeer): Lanczos on
         # 2I - L = I + D^-1/2 A D^-1/2, whose largest eigenvalues are 2 minus the smallest of L, needs only
         # matrix-vector products
-        rng = np.random.default_rng(seed)
         shifted = sp.csr_array(2.0 * sp.identity(n, format="csr") - laplacian)
-        try:
-            top, vectors = eigsh(shifted, k=wanted, which="LA", v0=rng.random(n))
-        except ArpackNoConvergence as error:  # keep the converged pairs; missing columns stay zero
-            top, vectors = error.eigenvalues, error.eigenvectors
+        top, vectors = _converged_pairs(shifted, wanted, seed, which="LA")
         values = 2.0 - top
     order = np.argsort(values)
     vectors = vectors[:, order[1:k + 1]]
     flip = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])
     out[:, :vectors.shape[1]] = vectors * np.where(flip == 0, 1.0, flip)
     return out
+
+
+def _converged_pairs(matrix, count, seed, **options):
+    """``eigsh`` from a seeded start vector; the pairs that converged when ARPACK stops short (the rest stay zero)."""
+    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+
+    start = np.random.default_rng(seed).random(matrix.shape[0])
+    try:
+        return eigsh(matrix, k=count, v0=start, **options)
+    except ArpackNoConvergence as error:
+        return error.eigenvalues, error.eigenvectors
 
 
 #: largest estimated work (sum of squared envelope widths) for a shift-invert factorisation
