@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from graphwgan import baselines, datasets, metrics
+from graphwgan import datasets, metrics, synthesis
 from graphwgan.splits import load_split, train_test_split_edges
 from graphwgan.synthesis import GraphSynthesizer
 
@@ -39,10 +39,10 @@ STATS = ["max_degree", "assortativity", "triangle_count", "square_count", "power
 def generators(max_epochs, blocks):
     """Name -> a function of the seed that returns an unfitted generator."""
     return {
-        "Erdos-Renyi": lambda seed: baselines.ErdosRenyi(random_state=seed),
-        "configuration model": lambda seed: baselines.ConfigurationModel(random_state=seed),
-        f"DC-SBM ({blocks} blocks)": lambda seed: baselines.DegreeCorrectedSBM(num_blocks=blocks, random_state=seed),
-        "CELL": lambda seed: baselines.CELL(eo_target=EO_TARGET, max_epochs=max_epochs, random_state=seed),
+        "Erdos-Renyi": lambda seed: synthesis.ErdosRenyi(random_state=seed),
+        "configuration model": lambda seed: synthesis.ConfigurationModel(random_state=seed),
+        f"DC-SBM ({blocks} blocks)": lambda seed: synthesis.DegreeCorrectedSBM(num_blocks=blocks, random_state=seed),
+        "CELL": lambda seed: synthesis.CELL(eo_target=EO_TARGET, max_epochs=max_epochs, random_state=seed),
         "GraphSynthesizer": lambda seed: GraphSynthesizer(eo_target=EO_TARGET, max_epochs=max_epochs,
                                                           random_state=seed),
     }
@@ -155,7 +155,7 @@ def main(argv=None) -> None:
     # The estimators have no per-epoch hook, so each point is a fresh fit (seed 0) stopped after
     # max_epochs = e with no EO stopping, then one sample drawn from it.
     curves = {}
-    for label, cls in (("CELL", baselines.CELL), ("GraphSynthesizer", GraphSynthesizer)):
+    for label, cls in (("CELL", synthesis.CELL), ("GraphSynthesizer", GraphSynthesizer)):
         points = []
         for epochs in ladder:
             model = fit_quietly(cls(eo_target=1.0, max_epochs=epochs, random_state=0), train)

@@ -27,7 +27,7 @@ _LAZY_ATTRS = {
     "AnomalyDetector": "graphwgan.anomaly",
 }
 _LAZY_MODULES = {
-    "anomaly", "baselines", "cli", "datasets", "distributed", "estimate", "graph", "io", "lipschitz", "metric",
+    "anomaly", "baselines", "cli", "datasets", "distributed", "estimate", "graph", "io", "lipschitz", "distances",
     "metrics", "nn", "ot", "outliers", "sampling", "splits", "synthesis", "train",
 }
 

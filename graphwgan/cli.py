@@ -26,80 +26,25 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["build_parser", "main", "read_masses", "write_graph", "write_scores"]
+from graphwgan.datasets import resolve_graph
+from graphwgan.io import WRITE_FORMATS, read_masses, write_graph, write_scores
 
-#: Output formats of ``graphwgan synth`` (file suffix -> format).
-SYNTH_FORMATS = {".txt": "txt", ".csv": "csv", ".npz": "npz"}
+__all__ = ["build_parser", "main"]
+
+#: Output formats of ``graphwgan synth`` (file suffix -> format), those of :func:`graphwgan.io.write_graph`.
+SYNTH_FORMATS = WRITE_FORMATS
 #: Statistics printed by ``graphwgan synth`` (those of the NetGAN/CELL tables).
 SYNTH_STATISTICS = ("max_degree", "assortativity", "triangle_count", "square_count", "power_law_exponent",
                     "gini_coefficient", "edge_distribution_entropy", "largest_component_size",
                     "clustering_coefficient", "characteristic_path_length", "spectral_gap")
 
 
-def read_masses(path: str | Path, num_nodes: int) -> np.ndarray:
-    """Read a mass vector of length ``num_nodes`` from a file.
-
-    Accepted: ``.npy`` (a 1-D array); text (``.txt``, ``.csv``, ``.tsv`` or any other suffix)
-    with either one mass per line for every node, or ``node mass`` pairs (whitespace, comma or
-    tab separated) giving the non-zero entries. Lines starting with ``#`` are comments.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"mass file not found: {path}")
-    if path.suffix == ".npy":
-        try:
-            values = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise ValueError(f"{path} is not a readable .npy array of numbers: {exc}") from None
-        if values.ndim != 1:
-            raise ValueError(f"{path} holds an array of shape {values.shape}; expected one mass per node")
-        return np.asarray(values, dtype=np.float64)
-    rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        fields = line.replace(",", " ").split()
-        try:
-            rows.append([float(field) for field in fields])
-        except ValueError:
-            raise ValueError(f"{path}, line {number}: expected numbers, got {line!r}") from None
-    widths = {len(row) for row in rows}
-    if not rows:
-        raise ValueError(f"{path} holds no masses")
-    if widths == {1}:
-        return np.array([row[0] for row in rows])
-    if widths == {2}:
-        table = np.array(rows)
-        nodes = table[:, 0]
-        if np.any(nodes != np.round(nodes)) or np.any(nodes < 0) or np.any(nodes >= num_nodes):
-            raise ValueError(f"{path}: the first column must hold node ids in 0..{num_nodes - 1}")
-        masses = np.zeros(num_nodes)
-        np.add.at(masses, nodes.astype(np.int64), table[:, 1])
-        return masses
-    raise ValueError(
-        f"{path}: every line must hold one mass, or a 'node mass' pair; found lines with {sorted(widths)} fields"
-    )
-
-
 def _load_graph(spec: str | None, largest_component: bool):
     """The graph named by ``--graph`` (a file or a dataset name; the embedded graph when omitted)."""
-    from graphwgan import datasets
-    from graphwgan.graph import to_graph
-
-    if spec is not None and Path(spec).is_dir():
-        raise ValueError(f"--graph {spec!r} is a folder; give a graph file or a dataset name")
-    if spec is not None and spec not in datasets.available() and not Path(spec).exists():
-        import difflib
-
-        close = difflib.get_close_matches(spec.strip().lower(), datasets.available(), n=1)
-        hint = f" (did you mean the dataset {close[0]!r}?)" if close else ""
-        raise FileNotFoundError(f"--graph {spec!r}: no such file, and not a dataset name{hint}")
-    if spec is None:
-        return datasets.default_graph(), "embedded default graph"
-    if spec in datasets.available():
-        return datasets.load(spec, largest_component=largest_component), f"dataset {spec}"
-    return to_graph(spec, largest_component=largest_component), spec
+    try:
+        return resolve_graph(spec, largest_component=largest_component)
+    except (FileNotFoundError, ValueError) as err:
+        raise type(err)(f"--graph {err}") from None
 
 
 def _demo_masses(data) -> tuple[np.ndarray, np.ndarray, str]:
@@ -148,58 +93,6 @@ def _cmd_w1(args: argparse.Namespace) -> int:
         print(f"flow       : {carrying} edges carry mass")
         print(f"time       : {seconds:.3f} s")
     return 0
-
-
-def write_graph(data, path: str | Path, format: str | None = None) -> Path:
-    """Write a graph's undirected edges to ``path``, readable by :func:`graphwgan.io.read_graph`.
-
-    Parameters
-    ----------
-    data : torch_geometric.data.Data
-        A graph in the :func:`graphwgan.to_graph` layout (both directions of every edge).
-    path : str or pathlib.Path
-        The file; its folder is created if missing.
-    format : {"txt", "csv", "npz"}, optional
-        ``"txt"``: one ``u v`` line per edge (space separated); ``"csv"``: one ``u,v`` line per edge;
-        both start with a ``#`` comment giving the node and edge counts, and list each edge once with
-        ``u < v``. ``"npz"``: the symmetric adjacency written by ``scipy.sparse.save_npz``, which keeps
-        isolated nodes. By default the format follows the suffix of ``path``.
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-
-    Raises
-    ------
-    ValueError
-        If the format is unknown, or not given and the suffix is not ``.txt``, ``.csv`` or ``.npz``.
-    """
-    path = Path(path)
-    if format is None:
-        format = SYNTH_FORMATS.get(path.suffix.lower())
-        if format is None:
-            raise ValueError(
-                f"cannot tell the output format from the suffix of '{path}'; use a .txt, .csv or .npz file name "
-                "or pass --format"
-            )
-    if format not in SYNTH_FORMATS.values():
-        raise ValueError(f"output format must be one of {sorted(SYNTH_FORMATS.values())}, got {format!r}")
-    row, col = data.edge_index.cpu().numpy()
-    upper = row < col
-    u, v = row[upper].astype(np.int64), col[upper].astype(np.int64)
-    n = int(data.num_nodes)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if format == "npz":
-        import scipy.sparse as sp
-
-        adjacency = sp.csr_matrix((np.ones(2 * u.size), (np.r_[u, v], np.r_[v, u])), shape=(n, n))
-        sp.save_npz(path, adjacency)
-    else:
-        sep = "," if format == "csv" else " "
-        lines = [f"# {n} nodes, {u.size} edges"] + [f"{a}{sep}{b}" for a, b in zip(u.tolist(), v.tolist(), strict=True)]
-        path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def _sample_paths(out: str, format: str | None, count: int) -> tuple[list[Path], str]:
@@ -315,21 +208,6 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 #: Detectors offered by ``graphwgan score`` (name -> class name in :mod:`graphwgan.anomaly`).
 SCORE_DETECTORS = {"graphwgan": "AnomalyDetector", "dominant": "DOMINANT", "gaan": "GAAN",
                    "zscore": "DegreeFeatureZScore"}
-
-
-def write_scores(path: str | Path, scores: np.ndarray, labels: np.ndarray, names: Sequence[str] | None = None) -> Path:
-    """Write ``node,score,outlier`` rows (one per node, in node order) to a CSV file."""
-    import csv
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["node", "name", "score", "outlier"] if names is not None else ["node", "score", "outlier"])
-        for node, (score, label) in enumerate(zip(scores.tolist(), labels.tolist(), strict=True)):
-            name = [names[node]] if names is not None else []
-            writer.writerow([node, *name, repr(float(score)), int(label)])
-    return path
 
 
 def _node_names(data, n: int) -> list[str] | None:

@@ -21,7 +21,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
 
-__all__ = ["DATA_ENV", "available", "data_dir", "default_graph", "load"]
+__all__ = ["DATA_ENV", "available", "data_dir", "default_graph", "load", "resolve_graph"]
 
 #: Environment variable that points at the data folder.
 DATA_ENV = "GRAPHWGAN_DATA"
@@ -240,3 +240,24 @@ def default_graph() -> Data:
     edge_index = torch.from_numpy(np.stack([row, col]).astype(np.int64))
     raw = Data(edge_index=edge_index, y=torch.from_numpy(community.astype(np.int64)), num_nodes=n)
     return to_graph(raw, largest_component=True)
+
+
+def resolve_graph(spec: str | None = None, *, largest_component: bool = False) -> tuple[Data, str]:
+    """The graph a user names: a file path, a dataset name, or ``None`` for the embedded default graph.
+
+    Returns the graph and a short description of where it came from (for reports). A name that
+    is neither a file nor a dataset raises ``FileNotFoundError`` with the closest dataset name.
+    """
+    from graphwgan.graph import to_graph
+
+    if spec is not None and Path(spec).is_dir():
+        raise ValueError(f"{spec!r} is a folder; give a graph file or a dataset name")
+    if spec is not None and spec not in available() and not Path(spec).exists():
+        close = difflib.get_close_matches(spec.strip().lower(), available(), n=1)
+        hint = f" (did you mean the dataset {close[0]!r}?)" if close else ""
+        raise FileNotFoundError(f"{spec!r}: no such file, and not a dataset name{hint}")
+    if spec is None:
+        return default_graph(), "embedded default graph"
+    if spec in available():
+        return load(spec, largest_component=largest_component), f"dataset {spec}"
+    return to_graph(spec, largest_component=largest_component), spec

@@ -177,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     import torch.distributed as dist
 
-    from graphwgan.cli import _load_graph, read_masses
+    from graphwgan.datasets import resolve_graph
+    from graphwgan.io import read_masses
 
     parser = argparse.ArgumentParser(prog="python -m graphwgan.distributed",
                                      description="Data-parallel certified W1 estimate (run under torchrun).")
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     dist.init_process_group(backend)
     try:
-        data, _ = _load_graph(None if args.graph == "default" else args.graph, True)
+        data, _ = resolve_graph(None if args.graph == "default" else args.graph, largest_component=True)
         n = int(data.num_nodes)
         if args.mu is None:
             mu, nu = _pair(n, args.seed)

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LIPSCHITZ_METHODS", "WassersteinEstimate", "estimate_wasserstein"]
+__all__ = ["LIPSCHITZ_METHODS", "NodeDraws", "WassersteinEstimate", "estimate_wasserstein", "subgraph_critic"]
 
 LIPSCHITZ_METHODS = ("ctransform", "penalty", "clip", "spectral")
 
@@ -322,7 +322,7 @@ def _estimate(graph, mu, nu, *, critic, backbone, lipschitz, features, hidden_ch
     return _result(critic, best, mu_arr, nu_arr, transform, lipschitz, history, start)
 
 
-def _subgraph_module(critic):
+def subgraph_critic(critic):
     """A ``torch.nn.Module`` running ``critic`` on a computation subgraph (``DistributedDataParallel`` wraps it)."""
     import torch
 
@@ -366,7 +366,7 @@ def _linear_target(critic, x, edge_index, edge_weight, mu, nu, transform, lipsch
     return mu - pushed, float(nu @ distance)
 
 
-class _NodeDraws:
+class NodeDraws:
     """Draws nodes with probability ``|rho| / ||rho||_1`` by inverse-CDF search (no ``O(n)`` work per draw)."""
 
     def __init__(self, rho, device=None):
@@ -379,6 +379,7 @@ class _NodeDraws:
         self.sign = torch.as_tensor(np.sign(rho), dtype=torch.float32, device=device)
 
     def __call__(self, count, generator):
+        """``count`` node ids drawn with ``generator``."""
         import torch
 
         u = torch.rand(count, generator=generator, dtype=torch.float64)
@@ -403,7 +404,7 @@ def _train_minibatch(critic, optimizer, x, edge_index, edge_weight, data, mu, nu
         num_hops = len(convs) + (getattr(critic, "backbone", None) == "gcn")
     sampler = NeighborhoodSampler(edge_index, n, num_hops=int(num_hops), edge_weight=edge_weight,
                                   fanout=None if fanout is None else int(fanout))
-    module = _subgraph_module(critic)
+    module = subgraph_critic(critic)
     model = module if wrap is None else wrap(module)
     # one generator per share of the global batch, derived from the seeded generator: the same
     # shares are drawn whether one process draws all of them or each process draws its own
@@ -421,7 +422,7 @@ def _train_minibatch(critic, optimizer, x, edge_index, edge_weight, data, mu, nu
     for step in range(1, max_steps + 1):
         if draws is None or (lipschitz == "ctransform" and (step - 1) % refresh_every == 0):
             rho, constant = _linear_target(critic, x, edge_index, edge_weight, mu, nu, transform, lipschitz)
-            draws = _NodeDraws(rho, dev)
+            draws = NodeDraws(rho, dev)
         nodes = torch.cat([draws(draws_per_share, g) for g in generators])
         seeds = [nodes.to(dev)]
         if lipschitz == "penalty":

@@ -23,10 +23,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphwgan.convert import from_object
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
 
-__all__ = ["DENSE_FEATURE_LIMIT", "FORMATS", "read_graph"]
+__all__ = [
+    "DENSE_FEATURE_LIMIT",
+    "FORMATS",
+    "WRITE_FORMATS",
+    "read_graph",
+    "read_masses",
+    "write_graph",
+    "write_scores",
+]
+
+#: Formats :func:`write_graph` writes (file suffix -> format).
+WRITE_FORMATS = {".txt": "txt", ".csv": "csv", ".npz": "npz"}
 
 #: Node features with at most this many entries (``n * d``) are returned as a dense tensor;
 #: larger ones as a sparse COO tensor.
@@ -216,10 +229,8 @@ def _infer_format(path: Path) -> str:
 
 
 def _finish(data: Data, path: Path, to_graph_kwargs: dict) -> Data:
-    from graphwgan.graph import to_graph
-
     try:
-        return to_graph(data, **to_graph_kwargs)
+        return from_object(data, **to_graph_kwargs)
     except ValueError as err:
         raise ValueError(f"read_graph: '{path}': {err}") from None
 
@@ -745,3 +756,121 @@ def _is_int(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# ----------------------------------------------------------------------------------------------
+# masses in, graphs and scores out
+# ----------------------------------------------------------------------------------------------
+
+
+def read_masses(path: str | Path, num_nodes: int) -> np.ndarray:
+    """Read a mass vector of length ``num_nodes`` from a file.
+
+    Accepted: ``.npy`` (a 1-D array); text (``.txt``, ``.csv``, ``.tsv`` or any other suffix)
+    with either one mass per line for every node, or ``node mass`` pairs (whitespace, comma or
+    tab separated) giving the non-zero entries. Lines starting with ``#`` are comments.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"mass file not found: {path}")
+    if path.suffix == ".npy":
+        try:
+            values = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise ValueError(f"{path} is not a readable .npy array of numbers: {exc}") from None
+        if values.ndim != 1:
+            raise ValueError(f"{path} holds an array of shape {values.shape}; expected one mass per node")
+        return np.asarray(values, dtype=np.float64)
+    rows = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fields = line.replace(",", " ").split()
+        try:
+            rows.append([float(field) for field in fields])
+        except ValueError:
+            raise ValueError(f"{path}, line {number}: expected numbers, got {line!r}") from None
+    widths = {len(row) for row in rows}
+    if not rows:
+        raise ValueError(f"{path} holds no masses")
+    if widths == {1}:
+        return np.array([row[0] for row in rows])
+    if widths == {2}:
+        table = np.array(rows)
+        nodes = table[:, 0]
+        if np.any(nodes != np.round(nodes)) or np.any(nodes < 0) or np.any(nodes >= num_nodes):
+            raise ValueError(f"{path}: the first column must hold node ids in 0..{num_nodes - 1}")
+        masses = np.zeros(num_nodes)
+        np.add.at(masses, nodes.astype(np.int64), table[:, 1])
+        return masses
+    raise ValueError(
+        f"{path}: every line must hold one mass, or a 'node mass' pair; found lines with {sorted(widths)} fields"
+    )
+
+
+def write_graph(data, path: str | Path, format: str | None = None) -> Path:
+    """Write a graph's undirected edges to ``path``, readable by :func:`graphwgan.io.read_graph`.
+
+    Parameters
+    ----------
+    data : torch_geometric.data.Data
+        A graph in the :func:`graphwgan.to_graph` layout (both directions of every edge).
+    path : str or pathlib.Path
+        The file; its folder is created if missing.
+    format : {"txt", "csv", "npz"}, optional
+        ``"txt"``: one ``u v`` line per edge (space separated); ``"csv"``: one ``u,v`` line per edge;
+        both start with a ``#`` comment giving the node and edge counts, and list each edge once with
+        ``u < v``. ``"npz"``: the symmetric adjacency written by ``scipy.sparse.save_npz``, which keeps
+        isolated nodes. By default the format follows the suffix of ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    ValueError
+        If the format is unknown, or not given and the suffix is not ``.txt``, ``.csv`` or ``.npz``.
+    """
+    path = Path(path)
+    if format is None:
+        format = WRITE_FORMATS.get(path.suffix.lower())
+        if format is None:
+            raise ValueError(
+                f"cannot tell the output format from the suffix of '{path}'; use a .txt, .csv or .npz file name "
+                "or pass --format"
+            )
+    if format not in WRITE_FORMATS.values():
+        raise ValueError(f"output format must be one of {sorted(WRITE_FORMATS.values())}, got {format!r}")
+    row, col = data.edge_index.cpu().numpy()
+    upper = row < col
+    u, v = row[upper].astype(np.int64), col[upper].astype(np.int64)
+    n = int(data.num_nodes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if format == "npz":
+        import scipy.sparse as sp
+
+        adjacency = sp.csr_matrix((np.ones(2 * u.size), (np.r_[u, v], np.r_[v, u])), shape=(n, n))
+        sp.save_npz(path, adjacency)
+    else:
+        sep = "," if format == "csv" else " "
+        lines = [f"# {n} nodes, {u.size} edges"] + [f"{a}{sep}{b}" for a, b in zip(u.tolist(), v.tolist(), strict=True)]
+        path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_scores(path: str | Path, scores: np.ndarray, labels: np.ndarray, names: Sequence[str] | None = None) -> Path:
+    """Write ``node,score,outlier`` rows (one per node, in node order) to a CSV file."""
+    import csv
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["node", "name", "score", "outlier"] if names is not None else ["node", "score", "outlier"])
+        for node, (score, label) in enumerate(zip(scores.tolist(), labels.tolist(), strict=True)):
+            name = [names[node]] if names is not None else []
+            writer.writerow([node, *name, repr(float(score)), int(label)])
+    return path

@@ -81,14 +81,14 @@ def golden_estimate():
 
 
 def golden_synthesis(root):
-    from graphwgan import baselines, datasets
-    from graphwgan.synthesis import GraphSynthesizer
+    from graphwgan import datasets
+    from graphwgan.synthesis import CELL, GraphSynthesizer
 
     graph = datasets.load("cora_ml", root=root, largest_component=True)
     pairs = np.array([[0, 1, 2, 3, 10, 100], [5, 7, 2000, 4, 11, 2500]])
     out = {}
     for name, model in (
-        ("cell", baselines.CELL(max_epochs=20, eval_every=10, random_state=0)),
+        ("cell", CELL(max_epochs=20, eval_every=10, random_state=0)),
         ("synthesizer", GraphSynthesizer(max_epochs=20, random_state=0)),
     ):
         import warnings

@@ -1,7 +1,7 @@
 """Tests for graphwgan.lipschitz: edge constants, penalties, c-transforms and certificates.
 
 Oracles are independent of the code under test: hand computations on a 4-node path, the dense
-shortest-path matrix ``D`` from :func:`graphwgan.metric.distance_matrix` (for the c-transforms,
+shortest-path matrix ``D`` from :func:`graphwgan.distances.distance_matrix` (for the c-transforms,
 ``min_u f(u) + D[u, v]`` by brute force) and the exact W1 of :func:`graphwgan.wasserstein`.
 """
 
@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from graphwgan import to_graph, wasserstein
+from graphwgan.distances import distance_matrix
 from graphwgan.graph import undirected_edges
 from graphwgan.lipschitz import (
     Certificate,
@@ -24,7 +25,6 @@ from graphwgan.lipschitz import (
     edge_lipschitz_penalty,
     spectral_normalize,
 )
-from graphwgan.metric import distance_matrix
 
 # --------------------------------------------------------------------------------------------
 # graphs

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from graphwgan import to_graph, wasserstein
-from graphwgan.estimate import LIPSCHITZ_METHODS, _NodeDraws, _subgraph_module, estimate_wasserstein
+from graphwgan.estimate import LIPSCHITZ_METHODS, NodeDraws, estimate_wasserstein, subgraph_critic
 from graphwgan.lipschitz import edge_lipschitz_constant
 from graphwgan.nn import NodeCritic
 from graphwgan.sampling import NeighborhoodSampler
@@ -61,7 +61,7 @@ def test_learned_embeddings_read_only_the_subgraph_rows():
     critic = seeded_critic(0, num_nodes=n, embedding_dim=8)
     full = critic(None, data.edge_index, data.edge_weight)
     sub = NeighborhoodSampler(data.edge_index, n, num_hops=2).sample(torch.tensor([0, 42]))
-    f = _subgraph_module(critic)(None, sub.node_ids, sub.edge_index, None)[sub.seed_index]
+    f = subgraph_critic(critic)(None, sub.node_ids, sub.edge_index, None)[sub.seed_index]
     torch.testing.assert_close(f, full[torch.tensor([0, 42])], atol=1e-5, rtol=1e-5)
 
 
@@ -92,7 +92,7 @@ def test_importance_sampled_objective_is_unbiased():
     mu, nu = rng.random(n), rng.random(n)
     mu, nu = mu / mu.sum(), nu / nu.sum()
     f = torch.as_tensor(rng.normal(size=n), dtype=torch.float32)
-    draws = _NodeDraws(mu - nu)
+    draws = NodeDraws(mu - nu)
     generator = torch.Generator().manual_seed(0)
     estimates = []
     for _ in range(400):

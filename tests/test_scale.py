@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 import torch
 
+from graphwgan.distances import ShortestPathMetric
 from graphwgan.lipschitz import CTransform
-from graphwgan.metric import ShortestPathMetric
 from graphwgan.ot import GraphTransport
 
 N = 100_000
@@ -230,8 +230,7 @@ GENERATORS = {
 
 _GENERATOR_SETUP = f"""
 import warnings
-from graphwgan.baselines import CELL
-from graphwgan.synthesis import GraphSynthesizer
+from graphwgan.synthesis import CELL, GraphSynthesizer
 edge_index = random_connected_graph({N}, {2 * N})
 """
 

@@ -19,15 +19,10 @@ import importlib
 from typing import Any
 
 from graphwgan._estimator import clone
-from graphwgan.anomaly._base import BaseDetector, NotFittedError
+from graphwgan.anomaly._base import DETECTOR_MODULES, BaseDetector, NotFittedError
 
 # public name -> module that defines it (imported on first use: the detectors need torch)
-_LAZY_ATTRS = {
-    "AnomalyDetector": "graphwgan.anomaly.detector",
-    "DOMINANT": "graphwgan.anomaly.dominant",
-    "GAAN": "graphwgan.anomaly.gaan",
-    "DegreeFeatureZScore": "graphwgan.anomaly.zscore",
-}
+_LAZY_ATTRS = DETECTOR_MODULES
 
 __all__ = ["BaseDetector", "NotFittedError", "clone", *sorted(_LAZY_ATTRS)]
 

@@ -38,7 +38,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphwgan._checks import is_tensor
-from graphwgan._estimator import NotFittedError, ParamsMixin
+from graphwgan._estimator import NotFittedError, ParamsMixin, read_estimator, write_estimator
+from graphwgan._random import check_random_state
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
@@ -50,6 +51,14 @@ FORMAT_VERSION = 1
 
 # detector classes by name, for BaseDetector.load on a file of any detector
 _REGISTRY: dict[str, type] = {}
+
+#: The library's detectors and the modules that define them (imported on first use: they need torch).
+DETECTOR_MODULES = {
+    "AnomalyDetector": "graphwgan.anomaly.detector",
+    "DOMINANT": "graphwgan.anomaly.dominant",
+    "GAAN": "graphwgan.anomaly.gaan",
+    "DegreeFeatureZScore": "graphwgan.anomaly.zscore",
+}
 
 
 class BaseDetector(ParamsMixin):
@@ -114,7 +123,7 @@ class BaseDetector(ParamsMixin):
         name = type(self).__name__
         contamination = _check_contamination(self.contamination, name)
         self._check_params()
-        rng = _as_generator(self.random_state, name)
+        rng = check_random_state(self.random_state, "random_state", name)
         prepared, source = _prepare(data, f"{name}.fit")
         start = time.perf_counter()
         self._fit(prepared, rng)
@@ -233,14 +242,7 @@ class BaseDetector(ParamsMixin):
         import torch
 
         self._check_fitted("save")
-        params = {}
-        for key, value in self.get_params().items():
-            params[key] = value if _plain(value) else None
-        payload = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "detector": type(self).__name__,
-            "params": params,
+        entries = {
             "fitted": {
                 "decision_scores_": torch.from_numpy(self.decision_scores_),
                 "threshold_": self.threshold_,
@@ -250,7 +252,7 @@ class BaseDetector(ParamsMixin):
             },
             "state": self._get_state(),
         }
-        torch.save(payload, Path(path))
+        write_estimator(path, self, format=FORMAT, version=FORMAT_VERSION, entries=entries)
 
     @classmethod
     def load(cls, path: str | Path) -> BaseDetector:
@@ -259,32 +261,14 @@ class BaseDetector(ParamsMixin):
         ``BaseDetector.load`` returns whichever detector the file holds; ``SomeDetector.load``
         also checks that the file holds a ``SomeDetector``.
         """
-        import torch
-
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"{cls.__name__}.load: no file at {str(path)!r}.")
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:  # unpickling errors come in many types
-            raise ValueError(
-                f"{cls.__name__}.load: {str(path)!r} is not a graphwgan detector file ({type(error).__name__}: "
-                f"{error})."
-            ) from error
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise ValueError(f"{cls.__name__}.load: {str(path)!r} is not a graphwgan detector file.")
-        if payload.get("version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{cls.__name__}.load: {str(path)!r} was written in detector format version {payload.get('version')}, "
-                f"but this graphwgan reads version {FORMAT_VERSION}; refit the detector and save it again."
-            )
-        name = payload.get("detector")
+        payload = read_estimator(path, owner=f"{cls.__name__}.load", format=FORMAT, version=FORMAT_VERSION,
+                                 what="detector", writers="a detector's save()")
+        name = payload.get("class", payload.get("detector"))  # "detector": files of graphwgan 0.1
         target = _REGISTRY.get(name)
-        if target is None:  # a library detector whose module is not imported yet
-            import graphwgan.anomaly as package
+        if target is None and name in DETECTOR_MODULES:  # a library detector whose module is not imported yet
+            import importlib
 
-            if name in package._LAZY_ATTRS:
-                target = getattr(package, name)
+            target = getattr(importlib.import_module(DETECTOR_MODULES[name]), name)
         if target is None:
             raise ValueError(f"{cls.__name__}.load: {str(path)!r} holds an unknown detector {name!r}.")
         if cls is not BaseDetector and not issubclass(target, cls):
@@ -403,23 +387,3 @@ def _check_contamination(value: Any, owner: str) -> float:
     if not (0.0 < float(value) <= 0.5):
         raise ValueError(f"{owner}: contamination must be in (0, 0.5], got {value!r} (the expected outlier share).")
     return float(value)
-
-
-def _as_generator(value: Any, owner: str) -> np.random.Generator:
-    if value is None:
-        return np.random.default_rng()
-    if isinstance(value, np.random.Generator):
-        return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
-        raise TypeError(
-            f"{owner}: random_state must be None, a non-negative int or a numpy.random.Generator, got {value!r}."
-        )
-    return np.random.default_rng(int(value))
-
-
-def _plain(value: Any) -> bool:
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, (tuple, list)):
-        return all(_plain(item) for item in value)
-    return False

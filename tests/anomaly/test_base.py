@@ -201,5 +201,7 @@ def test_load_refuses_other_versions_and_files(tmp_path):
 
 
 def test_random_state_is_checked():
-    with pytest.raises(TypeError, match="random_state must be None, a non-negative int"):
+    with pytest.raises(ValueError, match="random_state must be a non-negative int"):
         NeighbourGap(random_state=-1).fit(graph())
+    with pytest.raises(TypeError, match="random_state must be None, a non-negative int"):
+        NeighbourGap(random_state=1.5).fit(graph())

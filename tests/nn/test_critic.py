@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from graphwgan import to_graph
+from graphwgan.distances import distance_matrix
 from graphwgan.lipschitz import certify, edge_lipschitz_constant
-from graphwgan.metric import distance_matrix
 from graphwgan.nn import BACKBONES, NodeCritic, SetCritic
 
 # a 6-cycle with one chord (0, 3) and a pendant node 6 hanging off node 2

@@ -30,11 +30,11 @@ a sparse ball found once by sparse BFS (about 400 nodes a ball on PubMed, 2,400 
 Coauthor-Physics at :math:`c = 3`), so neither the distance matrix nor :math:`P` is ever held
 whole: the loss, the cross-entropy's :math:`\ell_u = \log\sum_v e^{(UV^\top)_{uv}}` and the
 gradient come out of one pass over blocks of rows of :math:`U V^\top` (see
-:class:`graphwgan.baselines.CELL`). The cross-entropy alone treats every miss the
+:class:`graphwgan.synthesis.CELL`). The cross-entropy alone treats every miss the
 same; the transport term moves the mass that does not land on a real neighbour onto nodes two hops
 away, which closes triangles and squares. On Cora-ML at edge overlap 0.52 this roughly doubles the
 triangle count of CELL and halves the mean relative error of the graph statistics
-(``benchmarks/results/synthesis.md``).
+(``benchmarks/results/synthesis.md`
 """
 
 from __future__ import annotations
@@ -42,12 +42,11 @@ from __future__ import annotations
 from typing import Any
 
 from graphwgan._checks import check_real
-from graphwgan.baselines import CELL
+from graphwgan.synthesis.walk_model import LowRankWalkModel
 
 __all__ = ["GraphSynthesizer"]
 
-
-class GraphSynthesizer(CELL):
+class GraphSynthesizer(LowRankWalkModel):
     r"""Generate graphs like a training graph, scoring edges with a transport-aware random-walk model.
 
     The edge model is CELL's low-rank random walk trained with the shortest-path transport term of
@@ -73,7 +72,7 @@ class GraphSynthesizer(CELL):
         Distances (in hops beyond a real neighbour) are capped here: a miss by three hops or more
         costs the same.
     max_epochs, eo_target, eval_every, num_negatives, random_state, device, verbose
-        As in :class:`graphwgan.baselines.CELL` (``eval_every`` defaults to 5 here: the transport
+        As in :class:`graphwgan.synthesis.CELL` (``eval_every`` defaults to 5 here: the transport
         term makes the overlap rise faster). With ``num_negatives`` set (or ``"auto"`` past 10,000
         nodes) an epoch costs :math:`O((|B| + nK) H)` instead of :math:`O(n^2 H)`: the transport
         balls :math:`B(u)` are summed exactly and the rest of each row is estimated.
@@ -102,8 +101,15 @@ class GraphSynthesizer(CELL):
         device: Any = "cpu",
         verbose: bool = False,
     ) -> None:
-        super().__init__(rank=rank, lr=lr, max_epochs=max_epochs, eo_target=eo_target, eval_every=eval_every,
-                         num_negatives=num_negatives, random_state=random_state, device=device, verbose=verbose)
+        self.rank = rank
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.eo_target = eo_target
+        self.eval_every = eval_every
+        self.num_negatives = num_negatives
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
         self.transport_weight = transport_weight
         self.transport_cap = transport_cap
 

@@ -4,21 +4,19 @@ import networkx as nx
 import numpy as np
 import pytest
 import torch
-from test_synthesis import _dense_reference_loss
+from test_synthesizer import _dense_reference_loss
 
-from graphwgan._sampled_walk import (
+from graphwgan.graph import to_graph, undirected_edges
+from graphwgan.synthesis import CELL, GraphSynthesizer
+from graphwgan.synthesis.balls import hop_balls, transport_gains
+from graphwgan.synthesis.sampled_walk import (
     _in_balls,
     _reverse_entries,
     ball_probabilities,
-    hop_balls,
     sampled_edge_keys,
     sampled_log_normalizers,
-    sampled_stationary,
-    transport_gains,
 )
-from graphwgan.baselines import CELL, _stationary
-from graphwgan.graph import to_graph, undirected_edges
-from graphwgan.synthesis import GraphSynthesizer
+from graphwgan.synthesis.stationary import sampled_stationary, stationary_law
 
 CPU = torch.device("cpu")
 
@@ -75,7 +73,7 @@ def test_with_balls_covering_the_graph_the_stationary_law_is_exact():
     assert float(rest.max()) < 1e-12  # nothing outside the balls
     start = torch.full((n,), 1.0 / n, dtype=torch.float64)
     pi, _ = sampled_stationary(balls, values, rest, torch.full((n,), 1.0 / n, dtype=torch.float64), start, tol=1e-12)
-    exact, _, _ = _stationary(source, target, start, tol=1e-12)
+    exact, _, _ = stationary_law(source, target, start, tol=1e-12)
     torch.testing.assert_close(pi, exact, rtol=1e-8, atol=1e-12)
     transition = torch.softmax(source @ target.T, dim=1)
     torch.testing.assert_close(pi @ transition, pi, rtol=1e-8, atol=1e-12)
@@ -155,7 +153,7 @@ def test_sampled_fit_is_reproducible_and_survives_save_and_load(tmp_path, model)
 
 
 def test_auto_switches_to_the_sampled_form_only_on_large_graphs():
-    from graphwgan.baselines import _AUTO_NEGATIVES, _EXACT_MAX_NODES
+    from graphwgan.synthesis.walk_model import _AUTO_NEGATIVES, _EXACT_MAX_NODES
 
     model = CELL()
     assert model._sampled_negatives(_EXACT_MAX_NODES) is None

@@ -2,7 +2,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from graphwgan import metric
+from graphwgan import distances
 
 
 def weighted_graph(seed=0, n=30):
@@ -16,7 +16,7 @@ def weighted_graph(seed=0, n=30):
 def test_from_sources_matches_networkx():
     graph = weighted_graph()
     sources = [0, 7, 13]
-    got = metric.shortest_path_lengths(graph, sources)
+    got = distances.shortest_path_lengths(graph, sources)
     assert got.shape == (3, graph.number_of_nodes())
     for row, s in enumerate(sources):
         expected = nx.single_source_dijkstra_path_length(graph, s, weight="weight")
@@ -24,23 +24,23 @@ def test_from_sources_matches_networkx():
 
 
 def test_limit_cuts_far_nodes():
-    got = metric.shortest_path_lengths(nx.path_graph(6), [0], limit=2.5)
+    got = distances.shortest_path_lengths(nx.path_graph(6), [0], limit=2.5)
     assert got[0].tolist() == [0.0, 1.0, 2.0, np.inf, np.inf, np.inf]
 
 
 def test_between_pairs_in_chunks(monkeypatch):
     graph = weighted_graph(seed=3, n=40)
-    monkeypatch.setattr(metric, "_CHUNK_ENTRIES", 50)  # forces one source per chunk
+    monkeypatch.setattr(distances, "_CHUNK_ENTRIES", 50)  # forces one source per chunk
     rng = np.random.default_rng(1)
     pairs = rng.integers(0, 40, size=(25, 2))
-    got = metric.pair_distances(graph, pairs)
+    got = distances.pair_distances(graph, pairs)
     expected = [nx.dijkstra_path_length(graph, int(u), int(v), weight="weight") for u, v in pairs]
     np.testing.assert_allclose(got, expected, rtol=1e-12)
 
 
 def test_dense_matrix_small_graph_and_components():
     graph = nx.disjoint_union(nx.path_graph(3), nx.path_graph(2))
-    dense = metric.distance_matrix(graph)
+    dense = distances.distance_matrix(graph)
     assert dense.shape == (5, 5)
     assert dense[0, 2] == 2.0
     assert np.isinf(dense[0, 3])
@@ -50,7 +50,7 @@ def test_dense_matrix_small_graph_and_components():
 def test_dense_matrix_refused_on_large_graph():
     graph = nx.path_graph(50)
     with pytest.raises(ValueError, match="dense distance matrix of 50 nodes"):
-        metric.distance_matrix(graph, max_nodes=10)
+        distances.distance_matrix(graph, max_nodes=10)
 
 
 @pytest.mark.parametrize(
@@ -65,11 +65,11 @@ def test_dense_matrix_refused_on_large_graph():
 )
 def test_bad_queries(call, error, match):
     with pytest.raises(error, match=match):
-        call(metric.ShortestPathMetric(nx.path_graph(5)))
+        call(distances.ShortestPathMetric(nx.path_graph(5)))
 
 
 def test_input_graph_not_modified():
     graph = weighted_graph()
     before = nx.to_dict_of_dicts(graph)
-    metric.distance_matrix(graph)
+    distances.distance_matrix(graph)
     assert nx.to_dict_of_dicts(graph) == before

@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from graphwgan import metrics
-from graphwgan.baselines import CELL
-from graphwgan.synthesis import GraphSynthesizer
+from graphwgan.synthesis import CELL, GraphSynthesizer, LowRankWalkModel
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +79,14 @@ def _dense_reference_loss(source, target, uv, n, weight, cap):
 
 @pytest.mark.parametrize("cap", [3.0, 2.5, 1.0])
 def test_fused_loss_matches_the_dense_definition_and_its_gradient_checks(cap):
-    from graphwgan.baselines import _transport_ball, _walk_loss, _walk_problem
     from graphwgan.graph import to_graph, undirected_edges
+    from graphwgan.synthesis.balls import _transport_ball
+    from graphwgan.synthesis.exact_walk import _walk_loss, walk_problem
 
     graph = nx.disjoint_union(nx.karate_club_graph(), nx.path_graph(5))  # two components: infinite distances
     uv, _ = undirected_edges(to_graph(graph))
     n = graph.number_of_nodes()
-    problem = _walk_problem(uv, n, torch.device("cpu"))
+    problem = walk_problem(uv, n, torch.device("cpu"))
     problem.transport = _transport_ball(uv, n, 0.7, cap, torch.device("cpu"), None)
     generator = torch.Generator().manual_seed(0)
     source = torch.randn(n, 3, dtype=torch.float64, generator=generator, requires_grad=True)
@@ -107,8 +107,8 @@ def test_transport_balls_hold_the_hop_distances():
     import scipy.sparse as sp
     from scipy.sparse.csgraph import shortest_path
 
-    from graphwgan.baselines import _transport_ball
     from graphwgan.graph import to_graph, undirected_edges
+    from graphwgan.synthesis.balls import _transport_ball
 
     graph = nx.disjoint_union(nx.powerlaw_cluster_graph(80, 2, 0.3, seed=1), nx.cycle_graph(7))
     uv, _ = undirected_edges(to_graph(graph))
@@ -129,10 +129,12 @@ def test_save_load_round_trip_keeps_the_class_and_the_transport_parameters(tmp_p
     model = GraphSynthesizer(transport_weight=0.5, transport_cap=2.0, eo_target=0.4, random_state=0).fit(clustered)
     path = tmp_path / "synth.pt"
     model.save(path)
-    for loader in (GraphSynthesizer, CELL):
+    for loader in (GraphSynthesizer, LowRankWalkModel):
         loaded = loader.load(path)
         assert type(loaded) is GraphSynthesizer and loaded.get_params() == model.get_params()
         assert torch.equal(loaded.sample(seed=2).edge_index, model.sample(seed=2).edge_index)
+    with pytest.raises(ValueError, match="holds a 'GraphSynthesizer' model; load it with GraphSynthesizer.load"):
+        CELL.load(path)  # siblings: a CELL is not a GraphSynthesizer, nor the other way round
     CELL(eo_target=0.4, random_state=0).fit(clustered).save(path)
     with pytest.raises(ValueError, match="holds a 'CELL' model; load it with CELL.load"):
         GraphSynthesizer.load(path)

@@ -13,22 +13,11 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data
 
-from graphwgan.baselines import (
-    CELL,
-    CELLHistory,
-    ConfigurationModel,
-    DegreeCorrectedSBM,
-    ErdosRenyi,
-    NotFittedError,
-    _cell_sample_keys,
-    _distinct_pairs,
-    _score_rows,
-    _stationary,
-    _walk_loss,
-    _walk_pass,
-    _walk_problem,
-)
 from graphwgan.graph import to_graph, undirected_edges
+from graphwgan.synthesis import CELL, CELLHistory, ConfigurationModel, DegreeCorrectedSBM, ErdosRenyi, NotFittedError
+from graphwgan.synthesis.exact_walk import _walk_loss, _walk_pass, cell_sample_keys, score_rows, walk_problem
+from graphwgan.synthesis.generator import _distinct_pairs
+from graphwgan.synthesis.stationary import stationary_law
 
 SIZES = [50, 50, 50, 50]
 
@@ -462,7 +451,7 @@ def test_cell_loss_gradient_matches_autograd():
     uv, _ = undirected_edges(graph)
     row, col = graph.edge_index
     n = graph.num_nodes
-    problem = _walk_problem(uv, n, torch.device("cpu"))
+    problem = walk_problem(uv, n, torch.device("cpu"))
     source = torch.randn(n, 3, dtype=torch.float64, requires_grad=True)
     target = torch.randn(n, 3, dtype=torch.float64, requires_grad=True)
     loss = _walk_loss().apply(source, target, problem)
@@ -481,22 +470,23 @@ def _row_function(scores):
 def test_cell_passes_over_row_blocks_match_one_block(monkeypatch, fitted_cell, community):
     uv, _ = undirected_edges(community)
     n = community.num_nodes
-    problem = _walk_problem(uv, n, torch.device("cpu"))
+    problem = walk_problem(uv, n, torch.device("cpu"))
     source, target = fitted_cell.source_factors_, fitted_cell.target_factors_
     pi = torch.from_numpy(fitted_cell.stationary_).float()
     whole = _walk_pass(source, target, problem, stationary=pi)
-    whole_pi, whole_lse, _ = _stationary(source, target, problem.degrees)
-    whole_rows = _score_rows(source, target, whole_lse, whole_pi)(0, n)
-    monkeypatch.setattr("graphwgan.baselines._CHUNK_ENTRIES", 7 * n)  # 35 blocks of 7 rows
-    monkeypatch.setattr("graphwgan.baselines._DENSE_CACHE_ENTRIES", 0)  # recompute every product
+    whole_pi, whole_lse, _ = stationary_law(source, target, problem.degrees)
+    whole_rows = score_rows(source, target, whole_lse, whole_pi)(0, n)
+    monkeypatch.setattr("graphwgan.synthesis.blocks._CHUNK_ENTRIES", 7 * n)  # 35 blocks of 7 rows
+    monkeypatch.setattr("graphwgan.synthesis.exact_walk._DENSE_CACHE_ENTRIES", 0)  # recompute every product
+    monkeypatch.setattr("graphwgan.synthesis.stationary._DENSE_CACHE_ENTRIES", 0)
     blocked = _walk_pass(source, target, problem, stationary=pi)
     assert blocked.loss == pytest.approx(whole.loss, rel=1e-6)
     for a, b in [(blocked.lse, whole.lse), (blocked.flow, whole.flow), (blocked.grad_source, whole.grad_source),
                  (blocked.grad_target, whole.grad_target)]:
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
-    blocked_pi, blocked_lse, _ = _stationary(source, target, problem.degrees)
+    blocked_pi, blocked_lse, _ = stationary_law(source, target, problem.degrees)
     torch.testing.assert_close(blocked_pi, whole_pi, rtol=1e-4, atol=1e-8)
-    rows = _score_rows(source, target, blocked_lse, blocked_pi)
+    rows = score_rows(source, target, blocked_lse, blocked_pi)
     torch.testing.assert_close(torch.cat([rows(s, min(n, s + 7)) for s in range(0, n, 7)]), whole_rows,
                                rtol=1e-4, atol=1e-12)
     torch.testing.assert_close(rows(10, 17, 12), whole_rows[10:17, 12:], rtol=1e-4, atol=1e-12)
@@ -528,12 +518,12 @@ def test_cell_matches_a_dense_reference(fitted_cell, community):
     flow = torch.from_numpy(pi)[:, None] * transition
     scores = (flow + flow.T).float().clamp(min=torch.finfo(torch.float32).tiny)
     scores.fill_diagonal_(0.0)
-    rows = _score_rows(fitted_cell.source_factors_, fitted_cell.target_factors_, fitted_cell._lse, fitted_cell._pi)
+    rows = score_rows(fitted_cell.source_factors_, fitted_cell.target_factors_, fitted_cell._lse, fitted_cell._pi)
     torch.testing.assert_close(rows(0, n), scores, rtol=1e-4, atol=1e-12)
     m = community.num_edges // 2
     for seed in range(3):
         expected = _dense_reference_keys(scores, m, torch.Generator().manual_seed(seed))
-        drawn = _cell_sample_keys(rows, n, m, torch.Generator().manual_seed(seed))
+        drawn = cell_sample_keys(rows, n, m, torch.Generator().manual_seed(seed))
         assert torch.equal(drawn, expected)
 
 
@@ -543,16 +533,16 @@ def test_cell_sampler_draws_without_replacement_proportional_to_scores():
         [[0, 1, 1e-9, 1e-9], [1, 0, 1e-9, 1e-9], [1e-9, 1e-9, 0, 1], [1e-9, 1e-9, 1, 0]], dtype=torch.float32
     )
     generator = torch.Generator().manual_seed(0)
-    keys = _cell_sample_keys(_row_function(scores), 4, 2, generator)
+    keys = cell_sample_keys(_row_function(scores), 4, 2, generator)
     assert keys.tolist() == [0 * 4 + 1, 2 * 4 + 3]  # each node picks its only likely partner
-    full = _cell_sample_keys(_row_function(scores), 4, 6, generator)  # all 6 pairs: a complete graph
+    full = cell_sample_keys(_row_function(scores), 4, 6, generator)  # all 6 pairs: a complete graph
     assert full.tolist() == [1, 2, 3, 6, 7, 11]
     # stage 1 almost always picks {0,1} and {2,3}; stage 2 then draws one of {0,2},{0,3},{1,2},{1,3}
     # with weights 1:1:1:3, so {1,3} takes about half of the extra edges
     scores = torch.tensor([[0, 50, 1, 1], [50, 0, 1, 3], [1, 1, 0, 50], [1, 3, 50, 0]], dtype=torch.float32)
     hits = {}
     for _ in range(600):
-        extra = set(_cell_sample_keys(_row_function(scores), 4, 3, generator).tolist()) - {1, 11}
+        extra = set(cell_sample_keys(_row_function(scores), 4, 3, generator).tolist()) - {1, 11}
         for key in extra:
             hits[key] = hits.get(key, 0) + 1
     total = sum(hits.values())
@@ -598,7 +588,7 @@ def test_cell_score_pairs_errors(fitted_cell):
 
 
 def test_cell_refuses_a_graph_past_the_memory(monkeypatch, community):
-    monkeypatch.setattr("graphwgan.baselines._physical_memory", lambda: 10**6)
+    monkeypatch.setattr("graphwgan.synthesis.walk_model._physical_memory", lambda: 10**6)
     with pytest.raises(ValueError, match=r"CELL: the training graph \(240 nodes, \d+ edges\) needs about"):
         CELL(random_state=0).fit(community)
 

@@ -1,6 +1,6 @@
 r"""CELL's random-walk model on large graphs: sampled softmax, linear in the graph per epoch.
 
-The exact passes of :class:`graphwgan.baselines.CELL` form every entry of :math:`W = U V^\top`
+The exact passes of :class:`graphwgan.synthesis.CELL` form every entry of :math:`W = U V^\top`
 once per epoch, :math:`O(n^2 H)` time. Here every quantity that needs a whole row of
 :math:`W` is split at each node's hop ball :math:`B(u) = \{v : d(u, v) \le r\}` (found once by
 sparse BFS, :func:`hop_balls`): the ball is summed exactly, the rest is estimated.
@@ -42,101 +42,24 @@ compares the two on Cora-ML, where both run (``R = 256`` rows, ``C = 64`` candid
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-# ball entries and dense (rows x K) entries per block of rows
-_BALL_BLOCK_ENTRIES = 1 << 21
-_NEGATIVE_BLOCK_ENTRIES = 1 << 22
+from graphwgan.synthesis.balls import (
+    _NEGATIVE_BLOCK_ENTRIES,
+    HopBalls,
+    _block_ball,
+    _blocks,
+    hop_balls,
+    transport_gains,
+)
+from graphwgan.synthesis.stationary import sampled_stationary
+
+__all__ = ["SampledWalk", "ball_probabilities", "sampled_edge_keys", "sampled_log_normalizers"]
+
 # rows drawn for the outside distribution of the stationary law, and candidates per outside draw
 _OUTSIDE_ROWS = 256
 _OUTSIDE_CANDIDATES = 64
-
-
-@dataclass
-class HopBalls:
-    r"""Every node's ball :math:`\{v : d(u, v) \le r\}`, row by row (CSR, columns sorted, ``u`` included).
-
-    ``hops[k]`` is the hop distance of entry ``k``; ``indices`` and ``hops`` live on the training device.
-    """
-
-    radius: int
-    indptr: np.ndarray
-    indices: Any
-    hops: Any
-
-    @property
-    def nnz(self) -> int:
-        return int(self.indptr[-1])
-
-
-def hop_balls(uv, n, radius, device, budget, owner):
-    r"""The balls :math:`B(u) = \{v : d(u, v) \le r\}` of every node, by sparse BFS.
-
-    Row blocks of :math:`R = A + I` (as 0/1 patterns) are multiplied out,
-    :math:`L_0 = I_b, L_h = L_{h-1} R`, so :math:`L_h` holds the nodes within :math:`h` hops, and
-    :math:`\sum_{h=0}^{r} L_h = r + 1 - d(u, v)` on the ball: the hop distances come out of the
-    sum without a dense distance matrix. Memory is that of the balls (5 bytes an entry) plus one
-    block's products; a ``ValueError`` is raised once the balls outgrow ``budget`` bytes.
-    """
-    import scipy.sparse as sp
-    import torch
-
-    radius = min(int(radius), n)
-    hop_type = np.uint8 if radius < 255 else np.int32
-    ones = np.ones(2 * uv.shape[1] + n, dtype=np.float32)
-    loops = np.arange(n)
-    reach = sp.csr_array((ones, (np.r_[uv[0], uv[1], loops], np.r_[uv[1], uv[0], loops])), shape=(n, n))
-    indptr, indices, hops = [np.zeros(1, dtype=np.int64)], [], []
-    stored, rows = 0, 1024
-    for start in range(0, n, rows):
-        stop = min(n, start + rows)
-        local = np.arange(stop - start)
-        level = sp.csr_array((np.ones(local.size, dtype=np.float32), (local, local + start)), shape=(local.size, n))
-        total = level.copy()
-        for _ in range(radius):
-            level = level @ reach
-            level.data[:] = 1.0
-            total = total + level
-        total.sort_indices()
-        indptr.append(total.indptr[1:].astype(np.int64) + stored)
-        indices.append(total.indices.astype(np.int32))
-        hops.append((radius + 1 - total.data).astype(hop_type))
-        stored += total.nnz
-        if budget is not None and 5 * stored > budget:
-            raise ValueError(
-                f"{owner}: the {radius}-hop balls hold more than {stored} entries after {stop} of {n} nodes, past "
-                f"the {budget / 1e9:.1f} GB of memory left; lower transport_cap (the balls shrink with it)."
-            )
-    return HopBalls(
-        radius=radius,
-        indptr=np.concatenate(indptr),
-        indices=torch.from_numpy(np.concatenate(indices)).to(device),
-        hops=torch.from_numpy(np.concatenate(hops)).to(device),
-    )
-
-
-def _blocks(balls, n, width):
-    """Row ranges with at most about ``_BALL_BLOCK_ENTRIES`` ball entries and ``rows * width`` dense ones."""
-    most_rows = max(1, _NEGATIVE_BLOCK_ENTRIES // max(width, 1))
-    start = 0
-    while start < n:
-        limit = int(np.searchsorted(balls.indptr, balls.indptr[start] + _BALL_BLOCK_ENTRIES, side="right")) - 1
-        stop = min(n, start + most_rows, max(limit, start + 1))
-        yield start, stop
-        start = stop
-
-
-def _block_ball(balls, start, stop):
-    """Local row ids, columns and hops of the ball entries of rows ``start..stop - 1``."""
-    import torch
-
-    e0, e1 = int(balls.indptr[start]), int(balls.indptr[stop])
-    counts = torch.from_numpy(np.diff(balls.indptr[start : stop + 1])).to(balls.indices.device)
-    local = torch.repeat_interleave(torch.arange(stop - start, device=counts.device), counts)
-    return local, balls.indices[e0:e1].long(), balls.hops[e0:e1].long()
 
 
 def _inside_mask(local, columns, width, picks):
@@ -239,33 +162,6 @@ def outside_distribution(source, target, balls, lse, rest, weights, generator):
         block = _outside_rows(source, target, balls, lse, chunk).double()
         total += (block / block.sum(dim=1, keepdim=True).clamp_(min=1e-300)).sum(dim=0)
     return (total / count).to(source.dtype)
-
-
-def sampled_stationary(balls, values, rest, outside, start, tol=1e-6, max_passes=200):
-    r"""Stationary law of :math:`\hat P = P_B + r \bar q^\top` by GMRES (sparse products); ``(pi, passes)``."""
-    import torch
-
-    n = rest.numel()
-    device, dtype = values.device, values.dtype
-    blocks = list(_blocks(balls, n, 1))
-    passes = 0
-
-    def product(x):  # x^T P_hat, block by block over the ball entries
-        nonlocal passes
-        passes += 1
-        vector = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64)).to(device=device)
-        out = torch.zeros(n, dtype=torch.float64, device=device)
-        for begin, stop in blocks:
-            local, columns, _ = _block_ball(balls, begin, stop)
-            e0, e1 = int(balls.indptr[begin]), int(balls.indptr[stop])
-            out.index_add_(0, columns, vector[begin:stop][local] * values[e0:e1].double())
-        out += (vector * rest.double()).sum() * outside.double()
-        return out.cpu().numpy()
-
-    from graphwgan.baselines import _solve_stationary
-
-    pi = _solve_stationary(product, start, n, tol, max_passes).to(device=device, dtype=dtype)
-    return pi / pi.sum(), passes
 
 
 def _in_balls(balls, nodes, others):
@@ -430,11 +326,6 @@ def sampled_edge_keys(source, target, balls, lse, pi, num_edges, generator):
         taken = torch.cat([taken, fresh])
         wanted -= fresh.numel()
     return torch.sort(taken).values
-
-
-def transport_gains(cap, radius):
-    r"""``gains[h]``: the transport saved per unit of mass landing ``h`` hops away, :math:`c - c_h`."""
-    return np.array([cap - min(1.0, cap)] + [cap - (hop - 1) for hop in range(1, radius + 1)], dtype=np.float32)
 
 
 class SampledWalk:

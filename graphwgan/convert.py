@@ -1,0 +1,402 @@
+"""In-memory graph objects (PyG ``Data``, networkx, scipy sparse, ``edge_index``) to the library's ``Data`` layout.
+
+The implementation behind :func:`graphwgan.to_graph` for everything but file paths (those go
+through :func:`graphwgan.io.read_graph`, which reads a file into a raw ``Data`` and finishes it
+here). The layout it produces is described in :mod:`graphwgan.graph`.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from graphwgan._checks import is_tensor, to_numpy
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from torch_geometric.data import Data
+
+__all__ = ["from_object"]
+
+_SUPPORTED = (
+    "torch_geometric.data.Data, networkx.Graph/DiGraph/MultiGraph/MultiDiGraph, a scipy.sparse "
+    "matrix or array (square adjacency), a (2, E) edge_index as torch.Tensor or numpy.ndarray, "
+    "or a path (str or os.PathLike) to a graph file"
+)
+
+
+def from_object(
+    source: Any,
+    edge_weight: Any = None,
+    *,
+    num_nodes: int | None = None,
+    largest_component: bool = False,
+    remove_self_loops: bool = True,
+    weight: str | None = "weight",
+    keep_attributes: bool = True,
+) -> Data:
+    """:func:`graphwgan.to_graph` for an object in memory (not a path); same parameters and result."""
+    _check_bool(largest_component, "largest_component")
+    _check_bool(remove_self_loops, "remove_self_loops")
+    if weight is not None and not isinstance(weight, str):
+        raise TypeError(f"to_graph: weight must be an attribute name (str) or None, got {weight!r}.")
+    if num_nodes is not None:
+        num_nodes = _check_num_nodes(num_nodes)
+
+    _check_bool(keep_attributes, "keep_attributes")
+    row, col, lengths, n, node_attrs, other_attrs = _parse_source(source, edge_weight, num_nodes, weight,
+                                                                  keep_attributes)
+    if not keep_attributes:
+        node_attrs, other_attrs = {}, {}
+    return _build(
+        row,
+        col,
+        lengths,
+        n,
+        node_attrs,
+        other_attrs,
+        largest_component=largest_component,
+        remove_self_loops=remove_self_loops,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# parsing of each source type
+# ----------------------------------------------------------------------------------------------
+
+
+def _parse_source(source, edge_weight, num_nodes, weight, keep_attributes=True):
+    """Return ``row, col, lengths, n, node_attrs, other_attrs`` for any in-memory source."""
+    import scipy.sparse as sp
+
+    if _is_pyg_data(source):
+        return _parse_data(source, edge_weight, num_nodes, weight, keep_attributes)
+    if _is_networkx(source):
+        _reject_edge_weight(edge_weight, "a networkx graph")
+        return _parse_networkx(source, num_nodes, weight)
+    if sp.issparse(source):
+        _reject_edge_weight(edge_weight, "a scipy sparse matrix")
+        return _parse_sparse(source, num_nodes, weight)
+    if is_tensor(source) and source.layout != _strided():
+        raise TypeError(
+            f"to_graph: got a sparse torch tensor ({source.layout}); pass a scipy sparse adjacency "
+            "or a dense (2, E) edge_index tensor instead."
+        )
+    if is_tensor(source) or isinstance(source, np.ndarray):
+        row, col = _parse_edge_index(source, "edge_index")
+        lengths = _parse_lengths(edge_weight, row.size, weight, "edge_weight")
+        n = _infer_num_nodes(row, col, num_nodes, "edge_index")
+        return row, col, lengths, n, {}, {}
+    raise TypeError(
+        f"to_graph: unsupported source type {type(source).__module__}.{type(source).__name__}; "
+        f"supported are {_SUPPORTED}."
+    )
+
+
+def _parse_data(data, edge_weight, num_nodes, weight, keep_attributes=True):
+    with warnings.catch_warnings():  # PyG warns when it infers num_nodes from edge_index
+        warnings.simplefilter("ignore", UserWarning)
+        n = data.num_nodes
+    n = 0 if n is None else int(n)
+    if num_nodes is not None and num_nodes != n:
+        raise ValueError(
+            f"to_graph: num_nodes={num_nodes} disagrees with the Data object's num_nodes={n}; "
+            "leave num_nodes=None for a Data source."
+        )
+    edge_index = data.edge_index if "edge_index" in data else None
+    if edge_index is None:
+        row = col = np.zeros(0, dtype=np.int64)
+    else:
+        row, col = _parse_edge_index(edge_index, "data.edge_index")
+    if edge_weight is None and weight is not None:
+        stored = data.edge_weight if "edge_weight" in data else None
+        name = "data.edge_weight"
+        if stored is None and "edge_attr" in data and data.edge_attr is not None:
+            attr = data.edge_attr
+            if attr.dim() == 1 or (attr.dim() == 2 and attr.size(1) == 1):
+                stored, name = attr.reshape(-1), "data.edge_attr"
+        lengths = _parse_lengths(stored, row.size, "weight", name)
+    else:
+        lengths = _parse_lengths(edge_weight, row.size, weight, "edge_weight")
+    _check_ids(row, col, n, "data.edge_index")
+
+    node_attrs, other_attrs = {}, {}
+    for key, value in data.items() if keep_attributes else ():
+        if key == "num_nodes" or "edge" in key:
+            continue
+        if _is_node_level(value, n):
+            node_attrs[key] = _copy(value)
+        else:
+            other_attrs[key] = _copy(value)
+    return row, col, lengths, n, node_attrs, other_attrs
+
+
+def _parse_networkx(graph, num_nodes, weight):
+    nodes = list(graph.nodes)
+    n = len(nodes)
+    if num_nodes is not None and num_nodes != n:
+        raise ValueError(
+            f"to_graph: num_nodes={num_nodes} disagrees with the networkx graph's {n} nodes; "
+            "leave num_nodes=None for a networkx source."
+        )
+    index = {node: i for i, node in enumerate(nodes)}
+    m = graph.number_of_edges()
+    row = np.fromiter((index[u] for u, _ in graph.edges()), dtype=np.int64, count=m)
+    col = np.fromiter((index[v] for _, v in graph.edges()), dtype=np.int64, count=m)
+    if weight is None:
+        lengths = np.ones(m, dtype=np.float64)
+    else:
+        values = [w for _, _, w in graph.edges(data=weight, default=1.0)]
+        lengths = _parse_lengths(values, m, weight, f"edge attribute {weight!r}")
+    return row, col, lengths, n, {"node_names": nodes}, {}
+
+
+def _parse_sparse(matrix, num_nodes, weight):
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"to_graph: a sparse adjacency must be square (n, n), got shape {matrix.shape}.")
+    n = int(matrix.shape[0])
+    if num_nodes is not None and num_nodes != n:
+        raise ValueError(
+            f"to_graph: num_nodes={num_nodes} disagrees with the adjacency shape {matrix.shape}; "
+            "leave num_nodes=None for a sparse source."
+        )
+    coo = matrix.tocoo(copy=True)
+    row = np.asarray(coo.row, dtype=np.int64)
+    col = np.asarray(coo.col, dtype=np.int64)
+    values = np.asarray(coo.data)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"to_graph: sparse adjacency values must be real numbers, got dtype {values.dtype}.")
+    nonzero = values != 0
+    row, col, values = row[nonzero], col[nonzero], values[nonzero]
+    if weight is None:
+        lengths = np.ones(row.size, dtype=np.float64)
+    else:
+        lengths = _parse_lengths(values, row.size, weight, "adjacency values")
+    return row, col, lengths, n, {}, {}
+
+
+def _parse_edge_index(edge_index, name):
+    array = to_numpy(edge_index)
+    if array.ndim != 2 or array.shape[0] != 2:
+        raise ValueError(
+            f"to_graph: {name} must have shape (2, E), got {tuple(array.shape)}; transpose an (E, 2) array with .T."
+        )
+    if array.dtype.kind not in "iu":
+        raise TypeError(
+            f"to_graph: {name} must hold integer node ids, got dtype {array.dtype}; convert with "
+            ".long() (torch) or .astype(np.int64) (numpy) if the values are whole numbers."
+        )
+    array = array.astype(np.int64)
+    return array[0], array[1]
+
+
+def _parse_lengths(values, num_edges, weight, name):
+    """Validate lengths (or make unit lengths) as a fresh float64 array."""
+    if values is None or weight is None:
+        if values is not None:
+            raise TypeError(f"to_graph: {name} was given but weight=None asks to ignore lengths; drop one.")
+        return np.ones(num_edges, dtype=np.float64)
+    try:
+        array = np.array(to_numpy(values), dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"to_graph: {name} must hold real numbers ({err}).") from None
+    if array.ndim != 1:
+        raise ValueError(f"to_graph: {name} must be 1-D with one length per edge, got shape {array.shape}.")
+    if array.size != num_edges:
+        raise ValueError(
+            f"to_graph: {name} has {array.size} entries but there are {num_edges} edges; give one length per edge."
+        )
+    bad = ~(np.isfinite(array) & (array > 0))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"to_graph: {name} must hold positive finite lengths, but {int(bad.sum())} of "
+            f"{array.size} are not (first: edge {first} has length {float(array[first])!r}); remove those "
+            "edges or give them a positive length."
+        )
+    return array
+
+
+def _infer_num_nodes(row, col, num_nodes, name):
+    _check_ids(row, col, num_nodes, name)
+    if num_nodes is not None:
+        return num_nodes
+    return int(max(row.max(), col.max())) + 1 if row.size else 0
+
+
+def _check_ids(row, col, n, name):
+    """Raise for negative ids, or ids ``>= n`` when ``n`` is given."""
+    if row.size == 0:
+        return
+    for side, ids in (("source", row), ("target", col)):
+        bad = ids < 0
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"to_graph: {name} has {int(bad.sum())} negative {side} node ids (first: column "
+                f"{first} holds {int(ids[first])}); node ids must be >= 0."
+            )
+        if n is None:
+            continue
+        bad = ids >= n
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"to_graph: {name} has {int(bad.sum())} {side} node ids out of range for "
+                f"num_nodes={n} (first: column {first} holds {int(ids[first])}); node ids must "
+                f"be in 0..{n - 1}, or num_nodes must be larger."
+            )
+
+
+# ----------------------------------------------------------------------------------------------
+# the common core
+# ----------------------------------------------------------------------------------------------
+
+
+def _build(row, col, lengths, n, node_attrs, other_attrs, *, largest_component, remove_self_loops):
+    import torch
+    from torch_geometric.data import Data
+
+    if n == 0:
+        raise ValueError("to_graph: empty graph (zero nodes); a graph needs at least one node.")
+    row, col, lengths = _symmetrise_min(row, col, lengths, n, remove_self_loops)
+    node_attrs = dict(node_attrs)
+
+    if largest_component:
+        from scipy.sparse.csgraph import connected_components
+
+        _, labels = connected_components(_adjacency(row, col, n), directed=False)
+        sizes = np.bincount(labels)
+        _, first_node = np.unique(labels, return_index=True)  # smallest node id per component
+        candidates = np.flatnonzero(sizes == sizes.max())
+        best = candidates[np.argmin(first_node[candidates])]
+        keep = labels == best
+        kept = np.flatnonzero(keep)
+        if kept.size < n:
+            new_id = np.cumsum(keep) - 1  # monotone, so the edge order stays coalesced
+            edge_keep = keep[row]
+            row, col, lengths = new_id[row[edge_keep]], new_id[col[edge_keep]], lengths[edge_keep]
+            node_attrs = {key: _take(value, kept) for key, value in node_attrs.items()}
+        original = node_attrs.get("original_index")
+        if original is not None and not (is_tensor(original) or isinstance(original, np.ndarray)):
+            original = None
+        if original is None:
+            original_index = torch.from_numpy(kept.astype(np.int64))
+        else:  # compose with an earlier relabelling
+            original_index = torch.as_tensor(to_numpy(original), dtype=torch.int64).clone()
+            original_index = original_index if kept.size == n else original_index[kept]
+        node_attrs["original_index"] = original_index
+        n = int(kept.size)
+
+    data = Data()
+    for key, value in other_attrs.items():
+        data[key] = value
+    for key, value in node_attrs.items():
+        data[key] = value
+    data.edge_index = torch.from_numpy(np.stack([row, col]).astype(np.int64))
+    data.edge_weight = torch.from_numpy(lengths.astype(np.float64))
+    data.num_nodes = n
+    return data
+
+
+def _symmetrise_min(row, col, lengths, n, remove_self_loops):
+    """Both directions of every edge, coalesced, parallel pairs merged by the minimum length."""
+    if remove_self_loops:
+        keep = row != col
+        row, col, lengths = row[keep], col[keep], lengths[keep]
+    src = np.concatenate([row, col])
+    dst = np.concatenate([col, row])
+    w = np.concatenate([lengths, lengths])
+    key = src * np.int64(n) + dst  # row-major position: sorting it sorts by row, then column
+    order = np.argsort(key)
+    key, w = key[order], w[order]
+    if key.size == 0:
+        return key, key.copy(), w
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    w = np.minimum.reduceat(w, starts)  # parallel entries keep the shortest length
+    key = key[starts]
+    return key // n, key % n, w
+
+
+def _adjacency(row, col, n):
+    import scipy.sparse as sp
+
+    return sp.csr_array((np.ones(row.size, dtype=np.int8), (row, col)), shape=(n, n))
+
+
+def _is_pyg_data(obj) -> bool:
+    try:
+        from torch_geometric.data import Data
+    except ImportError:  # pragma: no cover - torch_geometric is a dependency
+        return False
+    return isinstance(obj, Data)
+
+
+def _is_networkx(obj) -> bool:
+    module = type(obj).__module__ or ""
+    if not module.startswith("networkx"):
+        return False
+    import networkx as nx
+
+    return isinstance(obj, nx.Graph)
+
+
+def _strided():
+    import torch
+
+    return torch.strided
+
+
+def _is_node_level(value, n) -> bool:
+    if is_tensor(value) or isinstance(value, np.ndarray):
+        return value.ndim >= 1 and value.shape[0] == n
+    if isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        return len(value) == n
+    return False
+
+
+def _copy(value):
+    import copy
+
+    if is_tensor(value):
+        return value.detach().clone()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple, Mapping)):
+        return copy.deepcopy(value)
+    return copy.copy(value)
+
+
+def _take(value, index):
+    """Rows ``index`` (sorted int64 numpy array) of a node-level attribute."""
+    if is_tensor(value):
+        import torch
+
+        return value.index_select(0, torch.from_numpy(index).to(value.device))
+    if isinstance(value, np.ndarray):
+        return value[index]
+    return [value[i] for i in index.tolist()]
+
+
+def _reject_edge_weight(edge_weight, what):
+    if edge_weight is not None:
+        raise TypeError(
+            f"to_graph: edge_weight is only accepted with an edge_index or Data source, not with "
+            f"{what}, which carries its own lengths."
+        )
+
+
+def _check_bool(value, name):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"to_graph: {name} must be True or False, got {value!r}.")
+
+
+def _check_num_nodes(value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"to_graph: num_nodes must be an int, got {value!r}.")
+    if value < 0:
+        raise ValueError(f"to_graph: num_nodes must be >= 0, got {value}.")
+    return int(value)

@@ -1,0 +1,350 @@
+r"""The low-rank random-walk generator: CELL's model, trained full batch, sampled and scored by blocks."""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from graphwgan._checks import check_int, check_real, resolve_device, to_numpy
+from graphwgan._estimator import read_estimator, write_estimator
+from graphwgan._random import torch_generator
+from graphwgan.synthesis.balls import _transport_ball
+from graphwgan.synthesis.blocks import _cell_memory, _physical_memory
+from graphwgan.synthesis.exact_walk import _ExactWalk, cell_sample_keys, score_rows, walk_problem
+from graphwgan.synthesis.generator import GraphGenerator, _edge_overlap
+from graphwgan.synthesis.sampled_walk import SampledWalk
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from torch_geometric.data import Data
+
+__all__ = ["CELLHistory", "LowRankWalkModel"]
+
+# num_negatives="auto": the exact passes up to this many nodes, the sampled softmax with _AUTO_NEGATIVES beyond
+_EXACT_MAX_NODES = 10_000
+_AUTO_NEGATIVES = 1024
+# hop radius of the balls that stratify CELL's sampled softmax (GraphSynthesizer uses its transport balls)
+_SAMPLED_RADIUS = 2
+
+
+@dataclass
+class CELLHistory:
+    r"""Training record of :class:`CELL`.
+
+    Attributes
+    ----------
+    loss : list of float
+        Training loss at each epoch, before that epoch's step: the cross-entropy
+        :math:`-\sum_{ij} A_{ij} \log P_{ij} / \sum_{ij} A_{ij}` (plus the transport term for
+        :class:`graphwgan.synthesis.GraphSynthesizer`).
+    eval_epochs : list of int
+        Epochs after which a graph was sampled and its edge overlap measured.
+    edge_overlap : list of float
+        Edge overlap of that sample with the training graph (shared edges / training edges).
+    seconds : list of float
+        Wall time since the start of training at each evaluation.
+    stationary_passes : list of int
+        Products :math:`x^\top P` (passes over the row blocks, or over the kept :math:`P` on small
+        graphs) spent on :math:`\pi` at each evaluation.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    eval_epochs: list[int] = field(default_factory=list)
+    edge_overlap: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    stationary_passes: list[int] = field(default_factory=list)
+
+
+class LowRankWalkModel(GraphGenerator):
+    r"""A graph generator from a low-rank random walk :math:`P = \mathrm{softmax}(U V^\top)`.
+
+    The training loop, sampler, pair scores and persistence shared by :class:`graphwgan.synthesis.CELL`
+    and :class:`graphwgan.synthesis.GraphSynthesizer`; a subclass chooses the loss through
+    :meth:`_transport_params` (``None``: CELL's cross-entropy alone). The parameters are those of
+    the subclasses' ``__init__``.
+    """
+
+    def _check_params(self):
+        name = type(self).__name__
+        check_int(self.rank, "rank", name, minimum=1)
+        check_real(self.lr, "lr", name, low=0.0, low_open=True)
+        check_int(self.max_epochs, "max_epochs", name, minimum=1)
+        check_real(self.eo_target, "eo_target", name, low=0.0, low_open=True, high=1.0)
+        check_int(self.eval_every, "eval_every", name, minimum=1)
+        if not (self.num_negatives is None or self.num_negatives == "auto"):
+            check_int(self.num_negatives, "num_negatives", name, minimum=1)
+
+    def _transport_params(self):
+        """``(weight, cap)`` of the transport term, or ``None`` (none here; :class:`GraphSynthesizer` adds one)."""
+        return None
+
+    def _sampled_negatives(self, n):
+        """Negatives per epoch of the sampled softmax, or ``None`` for the exact passes."""
+        if self.num_negatives == "auto":
+            return _AUTO_NEGATIVES if n > _EXACT_MAX_NODES else None
+        return self.num_negatives
+
+    def _fit(self, uv, n, rng):
+        import torch
+
+        name = type(self).__name__
+        device = resolve_device(self.device, name)
+        m = uv.shape[1]
+        negatives = self._sampled_negatives(n)
+        fixed = _cell_memory(n, m, self.rank, negatives)
+        budget = _physical_memory()
+        if budget is not None and fixed > budget:
+            raise ValueError(
+                f"{name}: the training graph ({n} nodes, {m} edges) needs about {fixed / 1e9:.1f} GB at the "
+                f"peak but this machine has {budget / 1e9:.1f} GB; use a sparse generator such as "
+                "DegreeCorrectedSBM."
+            )
+        walk = self._walk(uv, n, device, negatives, None if budget is None else budget - fixed)
+        generator = torch_generator(rng)
+        train_keys = uv[0] * np.int64(n) + uv[1]
+
+        scale = self.rank**-0.5  # entries of U V^T start with standard deviation rank^-1/2
+        source = (torch.randn(n, self.rank, generator=generator) * scale).to(device).requires_grad_()
+        target = (torch.randn(n, self.rank, generator=generator) * scale).to(device).requires_grad_()
+        optimizer = torch.optim.Adam([source, target], lr=self.lr)
+        history = CELLHistory()
+        lse, stationary, overlap, epoch = None, None, 0.0, 0
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=self.max_epochs, desc=type(self).__name__, unit="epoch", leave=False,
+                   disable=not self.verbose)
+        start = time.perf_counter()
+        for epoch in range(1, self.max_epochs + 1):
+            bar.update()
+            optimizer.zero_grad(set_to_none=True)
+            history.loss.append(walk.step(source, target, generator))
+            optimizer.step()
+            if epoch % self.eval_every and epoch != self.max_epochs:
+                continue
+            stationary, lse, passes = walk.evaluate(source.detach(), target.detach(), generator)
+            keys = walk.sample_keys(source.detach(), target.detach(), lse, stationary, m, generator)
+            overlap = _edge_overlap(keys.numpy(), train_keys)
+            history.eval_epochs.append(epoch)
+            history.edge_overlap.append(overlap)
+            history.seconds.append(time.perf_counter() - start)
+            history.stationary_passes.append(passes)
+            bar.set_postfix(edge_overlap=f"{overlap:.3f}", target=self.eo_target)
+            if overlap >= self.eo_target or epoch == self.max_epochs:
+                break
+        bar.close()
+        self.fit_seconds_ = time.perf_counter() - start
+        self.source_factors_ = source.detach().cpu()
+        self.target_factors_ = target.detach().cpu()
+        self.stationary_ = stationary.double().cpu().numpy()
+        self.history_ = history
+        self.n_epochs_ = epoch
+        self.edge_overlap_ = overlap
+        self.converged_ = overlap >= self.eo_target
+        self._pi = stationary.float().cpu()
+        self._lse = lse.float().cpu()
+        self._sampled = negatives is not None
+        self._train_edges = torch.from_numpy(uv) if self._sampled else None
+        self._walk_cache = walk if self._sampled else None
+        if not self.converged_:
+            warnings.warn(
+                f"{name}: edge overlap {overlap:.3f} after max_epochs={self.max_epochs} is below "
+                f"eo_target={self.eo_target}; raise max_epochs or lr, or lower eo_target.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+    def _walk(self, uv, n, device, negatives, budget):
+        """The passes of one fit: exact over all :math:`n^2` logits, or sampled (``negatives`` given)."""
+        import torch
+
+        transport = self._transport_params()
+        if negatives is None:
+            problem = walk_problem(uv, n, device)
+            if transport is not None:
+                problem.transport = _transport_ball(uv, n, *transport, device, budget)
+            return _ExactWalk(problem)
+        degrees = torch.from_numpy(np.bincount(np.r_[uv[0], uv[1]], minlength=n).astype(np.float32)).to(device)
+        radius = _SAMPLED_RADIUS if transport is None else math.ceil(transport[1])
+        return SampledWalk(uv, n, degrees, num_negatives=negatives, radius=radius, transport=transport,
+                           device=device, budget=budget, owner=type(self).__name__)
+
+    def sample(self, seed: Any = None, num_edges: int | None = None) -> Data:
+        """Draw a graph from the score matrix, as in the paper.
+
+        Every node first draws one neighbour from its row of ``S``; the remaining
+        ``num_edges - c`` edges (``c <= n`` distinct pairs from the first stage) are drawn without
+        replacement proportional to ``S``. So a sample has exactly ``num_edges`` edges whenever
+        ``num_edges >= c``, and ``c`` edges otherwise. The rows of ``S`` are recomputed block by
+        block from the factors (two passes over the :math:`n^2` pairs, no stored matrix).
+
+        Parameters
+        ----------
+        seed : None, int or numpy.random.Generator, optional
+            As in :meth:`ErdosRenyi.sample`.
+        num_edges : int, optional
+            Number of edges; defaults to the training graph's. At most ``n (n - 1) / 2``.
+
+        Returns
+        -------
+        torch_geometric.data.Data
+            The graph (see :meth:`ErdosRenyi.sample`).
+        """
+        return super().sample(seed=seed, num_edges=num_edges)
+
+    def _sample_keys(self, rng, num_edges):
+        m = self.num_edges_ if num_edges is None else num_edges
+        generator = torch_generator(rng)
+        if self._sampled:
+            if self._walk_cache is None:  # a loaded model: rebuild the balls (all sampling reads) from its edges
+                self._walk_cache = self._walk(self._train_edges.numpy(), self.num_nodes_, "cpu", _AUTO_NEGATIVES, None)
+            keys = self._walk_cache.sample_keys(self.source_factors_, self.target_factors_, self._lse, self._pi, m,
+                                                generator)
+        else:
+            rows = score_rows(self.source_factors_, self.target_factors_, self._lse, self._pi)
+            keys = cell_sample_keys(rows, self.num_nodes_, m, generator)
+        return keys.numpy(), {}
+
+    def score_pairs(self, pairs: Any) -> np.ndarray:
+        r"""Scores :math:`S_{uv}` of node pairs, for link prediction (higher = more likely an edge).
+
+        Parameters
+        ----------
+        pairs : array_like of shape (2, k), integer
+            Node pairs as columns, like an ``edge_index`` (``torch.Tensor`` or ``numpy.ndarray``).
+
+        Returns
+        -------
+        numpy.ndarray of shape (k,), float64
+            :math:`S_{uv} = \pi_u P_{uv} + \pi_v P_{vu}` (symmetric; ``0`` for ``u == v``), from
+            the factors in :math:`O(k H)`.
+        """
+        import torch
+
+        name = type(self).__name__
+        self._check_fitted("score_pairs")
+        array = to_numpy(pairs)
+        if array.ndim != 2 or array.shape[0] != 2:
+            raise ValueError(
+                f"{name}.score_pairs: pairs must have shape (2, k), got {tuple(array.shape)}; transpose a (k, 2) "
+                "array with .T."
+            )
+        if array.size and array.dtype.kind not in "iu":
+            raise TypeError(f"{name}.score_pairs: pairs must hold integer node ids, got dtype {array.dtype}.")
+        array = array.astype(np.int64)
+        if array.size and (array.min() < 0 or array.max() >= self.num_nodes_):
+            raise ValueError(
+                f"{name}.score_pairs: node ids must be in 0..{self.num_nodes_ - 1}, got values in "
+                f"{int(array.min())}..{int(array.max())}."
+            )
+        u, v = torch.from_numpy(array[0]), torch.from_numpy(array[1])
+        source, target, lse, pi = self.source_factors_, self.target_factors_, self._lse, self._pi
+        forward = ((source[u] * target[v]).sum(dim=1) - lse[u]).exp_().mul_(pi[u])
+        backward = ((source[v] * target[u]).sum(dim=1) - lse[v]).exp_().mul_(pi[v])
+        scores = forward.add_(backward).clamp_(min=torch.finfo(forward.dtype).tiny)
+        scores[u == v] = 0.0
+        return scores.numpy().astype(np.float64)
+
+    # -- persistence -----------------------------------------------------------------------------
+
+    def save(self, path: Any) -> None:
+        r"""Write the fitted model and its parameters to ``path`` (a ``torch.save`` of a plain dict).
+
+        The file holds the constructor parameters, the factors :math:`U, V`, :math:`\pi`, the
+        log-normalisers, the training record and the state of the fitted random generator (so
+        ``sample()`` without a seed continues where the saved model was), stamped with the
+        synthesizer format version. Read it back with :meth:`load`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file (overwritten).
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted.
+        """
+        import torch
+
+        self._check_fitted("save")
+        entries = {
+            "num_nodes": self.num_nodes_,
+            "num_edges": self.num_edges_,
+            "source_factors": self.source_factors_,
+            "target_factors": self.target_factors_,
+            "stationary": torch.from_numpy(self.stationary_),
+            "stationary_float32": self._pi,
+            "log_normalizers": self._lse,
+            "history": {key: list(value) for key, value in vars(self.history_).items()},
+            "n_epochs": self.n_epochs_,
+            "edge_overlap": self.edge_overlap_,
+            "converged": self.converged_,
+            "fit_seconds": self.fit_seconds_,
+            "rng_state": self._rng.bit_generator.state,
+            "sampled_train_edges": self._train_edges,
+        }
+        write_estimator(path, self, format=_SYNTHESIZER_FORMAT, version=_SYNTHESIZER_VERSION, entries=entries)
+
+    @classmethod
+    def load(cls, path: Any) -> LowRankWalkModel:
+        """Read a model written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            A file written by :meth:`save` of this class or a subclass (``LowRankWalkModel.load``
+            reads a CELL or a GraphSynthesizer file; ``CELL.load`` only a CELL file).
+
+        Returns
+        -------
+        CELL
+            The fitted model, on the CPU; ``device`` keeps its saved value for a refit.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``path`` does not exist.
+        ValueError
+            If the file is not a graphwgan synthesizer, was written in another format version, or
+            holds a class that is not ``cls`` or a subclass of it.
+        """
+        owner = f"{cls.__name__}.load"
+        state = read_estimator(path, owner=owner, format=_SYNTHESIZER_FORMAT, version=_SYNTHESIZER_VERSION,
+                               what="synthesizer", writers="CELL.save or GraphSynthesizer.save")
+        stored = state.get("class")
+        classes = [cls]
+        while classes and classes[0].__name__ != stored:
+            head = classes.pop(0)
+            classes += head.__subclasses__()
+        if not classes:
+            raise ValueError(f"{owner}: {path} holds a {stored!r} model; load it with {stored}.load.")
+        model = classes[0](**state["params"])
+        model.num_nodes_ = int(state["num_nodes"])
+        model.num_edges_ = int(state["num_edges"])
+        model.source_factors_ = state["source_factors"]
+        model.target_factors_ = state["target_factors"]
+        model.stationary_ = state["stationary"].numpy()
+        model._pi = state["stationary_float32"]
+        model._lse = state["log_normalizers"]
+        model.history_ = CELLHistory(**state["history"])
+        model.n_epochs_ = int(state["n_epochs"])
+        model.edge_overlap_ = float(state["edge_overlap"])
+        model.converged_ = bool(state["converged"])
+        model.fit_seconds_ = float(state["fit_seconds"])
+        rng_state = state["rng_state"]
+        model._rng = np.random.Generator(getattr(np.random, rng_state["bit_generator"])())
+        model._rng.bit_generator.state = rng_state
+        edges = state.get("sampled_train_edges")
+        model._sampled = edges is not None
+        model._train_edges = edges
+        model._walk_cache = None
+        return model
+
+
+# the stamp and version of the files written by LowRankWalkModel.save; bump the version when the layout changes
+_SYNTHESIZER_FORMAT = "graphwgan.synthesizer"
+_SYNTHESIZER_VERSION = 1
