@@ -31,12 +31,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = ["num_components", "to_graph", "undirected_edges"]
 
-_SUPPORTED = (
-    "torch_geometric.data.Data, networkx.Graph/DiGraph/MultiGraph/MultiDiGraph, a scipy.sparse "
-    "matrix or array (square adjacency), a (2, E) edge_index as torch.Tensor or numpy.ndarray, "
-    "or a path (str or os.PathLike) to a graph file"
-)
-
 
 def to_graph(
     source: Any,

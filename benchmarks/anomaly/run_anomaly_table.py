@@ -28,11 +28,11 @@ Datasets (``--datasets``): the BOND files ``inj_cora``, ``inj_amazon``, ``reddit
 
 Usage (from the repository root)::
 
-    OMP_NUM_THREADS=1 python benchmarks/run_anomaly_table.py                       # everything, 5 seeds
-    OMP_NUM_THREADS=1 python benchmarks/run_anomaly_table.py --detectors graphwgan  # add graphwgan rows
-    OMP_NUM_THREADS=1 python benchmarks/run_anomaly_table.py --detectors dominant --datasets inj_amazon \\
-        --seeds 2 --epochs 30                                                        # a cheaper variant
-    python benchmarks/run_anomaly_table.py --table-only                              # rebuild the markdown
+    OMP_NUM_THREADS=1 python -m benchmarks.anomaly.run_anomaly_table                       # everything, 5 seeds
+    OMP_NUM_THREADS=1 python -m benchmarks.anomaly.run_anomaly_table --detectors graphwgan  # add graphwgan rows
+    OMP_NUM_THREADS=1 python -m benchmarks.anomaly.run_anomaly_table --detectors dominant --datasets inj_amazon \\
+        --seeds 2 --epochs 30                                                                # a cheaper variant
+    python -m benchmarks.anomaly.run_anomaly_table --table-only                              # rebuild the markdown
 
 A run whose JSON already exists is skipped unless ``--force``. ``--epochs`` overrides the detectors'
 training length (recorded in the row's label, so it never mixes with default runs).
@@ -41,31 +41,39 @@ training length (recorded in the row's label, so it never mixes with default run
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import platform
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from benchmarks.common import (
+    RESULTS,
+    command_line,
+    commit,
+    cpu_model,
+    load_graph,
+    max_rss_bytes,
+    mean_std,
+    ram_text,
+    run_module,
+    table_head,
+    utc_stamp,
+    wait_with_usage,
+)
 
-CACHE = HERE / "results" / "anomaly_runs"
-TABLE = HERE / "results" / "anomaly.md"
-COMMAND = "OMP_NUM_THREADS=1 python benchmarks/run_anomaly_table.py"  # completed in main()
+CACHE = RESULTS / "anomaly_runs"
+TABLE = RESULTS / "anomaly.md"
+COMMAND = command_line(__file__, [])  # completed in main()
 DETECTORS = ("zscore", "dominant", "gaan", "graphwgan")
 LEARNED = {"dominant", "gaan", "graphwgan"}
 BOND = ("inj_cora", "inj_amazon", "reddit", "disney", "books", "enron")
 INJECTED = ("cora_ml_dp", "cora_ml_ctx_dp", "ppi_dp")
 DATASETS = BOND + INJECTED
 #: the files whose code is measured (the commit line says when they differ from HEAD)
-MEASURED_SOURCES = ("graphwgan/anomaly", "graphwgan/outliers.py", "graphwgan/datasets.py", "graphwgan/metrics.py")
+MEASURED_SOURCES = ("graphwgan/anomaly", "graphwgan/outliers.py", "graphwgan/datasets.py", "graphwgan/metrics")
 
 # ROC-AUC (%) anchors, by dataset: best published unsupervised, GAAN in BOND, the leakage baseline
 ANCHOR_BEST = {"inj_cora": "87.6 (GAD-NR; BOND's best 83.4 AnomalyDAE)", "reddit": "58.5 (GAD-EBM)",
@@ -105,8 +113,10 @@ def load_dataset(name: str):
     """The graph and its int64 labels (BOND bits where there are two types)."""
     import torch
 
-    from graphwgan.datasets import load
     from graphwgan.outliers import inject_degree_preserving_outliers, inject_outliers
+
+    def load(dataset):
+        return load_graph(dataset, largest_component=False)
 
     if name in BOND:
         data = load(name)
@@ -149,8 +159,6 @@ def make_detector(name: str, seed: int, epochs: int | None):
 
 
 def worker(detector_name: str, dataset: str, seed: int, epochs: int | None, out: Path) -> None:
-    import resource
-
     import torch
 
     torch.set_num_threads(1)
@@ -158,7 +166,7 @@ def worker(detector_name: str, dataset: str, seed: int, epochs: int | None, out:
 
     data, labels = load_dataset(dataset)
     detector = make_detector(detector_name, seed, epochs)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = max_rss_bytes()
     start = time.perf_counter()
     detector.fit(data)
     seconds = time.perf_counter() - start
@@ -174,12 +182,12 @@ def worker(detector_name: str, dataset: str, seed: int, epochs: int | None, out:
         "report": {k: float(v) for k, v in report.items()},
         "fit_score_seconds": seconds,
         "load_average_after": list(os.getloadavg()),
-        "rss_before_fit_mib": rss_before / 1024,
+        "rss_before_fit_mib": rss_before / 2**20,
         "num_nodes": int(data.num_nodes),
         "num_edges": int(data.edge_index.shape[1] // 2),
         "feature_source": getattr(detector, "feature_source_", "x"),
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit(),
+        "date": utc_stamp(),
+        "commit": commit(MEASURED_SOURCES, dirty=" (+ uncommitted changes in the measured files)", none="unknown"),
         "torch_threads": torch.get_num_threads(),
         "command": os.environ.get("ANOMALY_TABLE_COMMAND", ""),
     }
@@ -202,23 +210,13 @@ def run_one(detector: str, dataset: str, seed: int, epochs: int | None, timeout:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(suffix=".part", delete=False, dir=out.parent) as handle:
         partial = Path(handle.name)
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", detector, dataset, str(seed),
-               str(partial)] + ([] if epochs is None else ["--epochs", str(epochs)])
+    args = ["--worker", detector, dataset, str(seed), str(partial)]
+    args += [] if epochs is None else ["--epochs", str(epochs)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "ANOMALY_TABLE_COMMAND": COMMAND}
     start = time.perf_counter()
     with tempfile.TemporaryFile() as log:
-        child = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = None if timeout is None else start + timeout
-        while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                break
-            if deadline is not None and time.perf_counter() > deadline:
-                child.kill()
-                pid, status, usage = os.wait4(child.pid, 0)
-                break
-            time.sleep(0.2)
-        child.returncode = os.waitstatus_to_exitcode(status)
+        child = run_module("benchmarks.anomaly.run_anomaly_table", *args, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, usage, _ = wait_with_usage(child, timeout, poll=0.2)
         log.seek(0)
         text = log.read().decode(errors="replace")
     wall = time.perf_counter() - start
@@ -237,45 +235,11 @@ def run_one(detector: str, dataset: str, seed: int, epochs: int | None, timeout:
     return f"{detector:9s} {dataset:14s} seed {seed}: ROC-AUC {100 * auc:.1f}, fit+score {seconds:.1f} s"
 
 
-def _git(*args: str) -> str | None:
-    try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, cwd=REPO, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-def commit() -> str:
-    head = _git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = _git("status", "--porcelain", "--", *MEASURED_SOURCES)
-    return f"{head} (+ uncommitted changes in the measured files)" if dirty else head
-
-
 def machine() -> str:
-    model, ram = "unknown CPU", "unknown RAM"
-    try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
-        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal:"))
-        ram = f"{kib / 2**20:.1f} GiB"
-    except (OSError, StopIteration):
-        pass
     import torch
 
-    return (f"{os.cpu_count()} cores ({model}), {ram} RAM, Python {platform.python_version()}, torch "
-            f"{torch.__version__}; one thread per run")
-
-
-def _mean_std(values: list[float], scale: float = 100.0, digits: int = 1) -> str:
-    import numpy as np
-
-    if not values:
-        return "—"
-    array = np.asarray(values, dtype=float) * scale
-    if array.size == 1:
-        return f"{array[0]:.{digits}f}"
-    return f"{array.mean():.{digits}f} ± {array.std(ddof=0):.{digits}f}"
+    return (f"{os.cpu_count()} cores ({cpu_model('unknown CPU')}), {ram_text()} RAM, Python "
+            f"{platform.python_version()}, torch {torch.__version__}; one thread per run")
 
 
 def load_records() -> list[dict]:
@@ -332,9 +296,8 @@ def build_table(command: str, notes: list[str]) -> str:
         "",
         "## Results",
         "",
-        "| dataset | detector | seeds | ROC-AUC | AP | Recall@k | AUC contextual | AUC structural | seconds | "
-        "peak MiB (before fit) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *table_head(["dataset", "detector", "seeds", "ROC-AUC", "AP", "Recall@k", "AUC contextual", "AUC structural",
+                     "seconds", "peak MiB (before fit)"], "llrrrrrrrr"),
     ]
     for key in sorted(groups, key=sort_key):
         rows = groups[key]
@@ -348,13 +311,13 @@ def build_table(command: str, notes: list[str]) -> str:
         peak = [r.get("peak_rss_mib", float("nan")) for r in rows]
         before = [r.get("rss_before_fit_mib", float("nan")) for r in rows]
         lines.append(
-            f"| {dataset} | {label} | {seeds} | {_mean_std(get('roc_auc'))} | {_mean_std(get('average_precision'))} | "
-            f"{_mean_std(get('recall_at_k'))} | {_mean_std(get('roc_auc_contextual'))} | "
-            f"{_mean_std(get('roc_auc_structural'))} | {np.mean(seconds):.1f} | "
+            f"| {dataset} | {label} | {seeds} | {mean_std(get('roc_auc'))} | {mean_std(get('average_precision'))} | "
+            f"{mean_std(get('recall_at_k'))} | {mean_std(get('roc_auc_contextual'))} | "
+            f"{mean_std(get('roc_auc_structural'))} | {np.mean(seconds):.1f} | "
             f"{np.nanmax(peak):.0f} ({np.nanmax(before):.0f}) |"
         )
     # the graphs
-    lines += ["", "## Graphs", "", "| dataset | nodes | edges | outliers | features |", "|---|---:|---:|---:|---|"]
+    lines += ["", "## Graphs", "", *table_head(["dataset", "nodes", "edges", "outliers", "features"], "lrrrl")]
     seen = {}
     for record in records:
         seen.setdefault(record["dataset"], record)
@@ -368,14 +331,13 @@ def build_table(command: str, notes: list[str]) -> str:
         "",
         "## ROC-AUC (%) beside the published anchors",
         "",
-        "| dataset | best published unsupervised | GAAN in BOND | leakage baseline (quoted) | "
-        + " | ".join(labels_present) + " |",
-        "|---|---|---|---|" + "---:|" * len(labels_present),
+        *table_head(["dataset", "best published unsupervised", "GAAN in BOND", "leakage baseline (quoted)",
+                     *labels_present], "llll" + "r" * len(labels_present)),
     ]
     for dataset in DATASETS:
         if not any(d == dataset for d, _ in groups):
             continue
-        cells = [_mean_std([r["report"]["roc_auc"] for r in groups.get((dataset, label), [])])
+        cells = [mean_std([r["report"]["roc_auc"] for r in groups.get((dataset, label), [])])
                  for label in labels_present]
         lines.append(f"| {dataset} | {ANCHOR_BEST.get(dataset, '—')} | {ANCHOR_GAAN.get(dataset, '—')} | "
                      f"{ANCHOR_LEAK.get(dataset, '—')} | " + " | ".join(cells) + " |")
@@ -408,9 +370,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     global COMMAND
-    COMMAND = "OMP_NUM_THREADS=1 python benchmarks/run_anomaly_table.py " + " ".join(
-        a if " " not in a else repr(a) for a in (argv if argv is not None else sys.argv[1:]))
-    COMMAND = COMMAND.strip()
+    COMMAND = command_line(__file__, argv)
     if not args.table_only:
         detectors = list(args.detectors)
         if "graphwgan" in detectors:

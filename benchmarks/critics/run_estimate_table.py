@@ -6,24 +6,20 @@ For seeded pairs of node distributions on a graph (half of them 50-node point cl
 certified ``lower_bound / exact`` ratio, the raw estimate, the measured edge constant and the wall
 time; writes a markdown table to ``benchmarks/results/estimate_<graph>.md``.
 
-    OMP_NUM_THREADS=1 python benchmarks/run_estimate_table.py --graph cora_ml --pairs 10
-    OMP_NUM_THREADS=1 python benchmarks/run_estimate_table.py --graph pubmed --pairs 5 --configs sage:ctransform
+    OMP_NUM_THREADS=1 python -m benchmarks.critics.run_estimate_table --graph cora_ml --pairs 10
+    OMP_NUM_THREADS=1 python -m benchmarks.critics.run_estimate_table --graph pubmed --pairs 5 --configs sage:ctransform
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from run_wasserstein_table import commit, machine
 
 import graphwgan
-from graphwgan.datasets import load
+from benchmarks.common import RESULTS, command_line, load_graph, stamp_lines, table_head
 
 DEFAULT_CONFIGS = [
     "sage:ctransform", "gcn:ctransform", "gin:ctransform", "gat:ctransform",
@@ -56,7 +52,7 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
 
-    data = load(args.graph, largest_component=True)
+    data = load_graph(args.graph)
     transport = graphwgan.GraphTransport(data)
     pairs = make_pairs(data.num_nodes, args.pairs)
     exact = []
@@ -83,15 +79,11 @@ def main(argv=None) -> int:
                        f"{ratios.max():.4f} | {int(np.sum(ratios > 1 + 1e-9))} | {np.median(seconds):.1f} |")
         print(summary[-1], flush=True)
 
-    out = Path(args.out or Path(__file__).parent / "results" / f"estimate_{args.graph}.md")
-    command = "OMP_NUM_THREADS=1 python " + " ".join(["benchmarks/run_estimate_table.py", *(argv or sys.argv[1:])])
+    out = Path(args.out or RESULTS / f"estimate_{args.graph}.md")
     header = [
         f"# Critic estimates of W1 on {args.graph} (largest component, {data.num_nodes} nodes)",
         "",
-        f"- command: `{command}`",
-        f"- commit: {commit()}; date: {datetime.date.today().isoformat()}",
-        "- machine: {cores} cores, {cpu}, {ram} RAM; Python {python}; {versions}".format(**machine())
-        + f"; torch threads: {os.environ.get('OMP_NUM_THREADS', 'default')}",
+        *stamp_lines(command_line(__file__, argv)),
         f"- {args.pairs} seeded pairs (first half 50-node point clouds vs 50-node point clouds, second half "
         f"diffuse vs diffuse), {args.max_steps} Adam steps per estimate, exact W1 from `GraphTransport.solve` "
         f"(median {np.median([t for _, t in exact]):.3f} s per pair).",
@@ -100,15 +92,13 @@ def main(argv=None) -> int:
         "",
         "## Summary",
         "",
-        "| backbone | Lipschitz method | median ratio | min | max | > exact | median seconds |",
-        "|---|---|---|---|---|---|---|",
+        *table_head(["backbone", "Lipschitz method", "median ratio", "min", "max", "> exact", "median seconds"]),
         *summary,
         "",
         "## Every run",
         "",
-        "| backbone | method | pair | kind | exact W1 | estimate | lower bound | ratio | L before repair | repair "
-        "| seconds |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        *table_head(["backbone", "method", "pair", "kind", "exact W1", "estimate", "lower bound", "ratio",
+                     "L before repair", "repair", "seconds"]),
         *rows,
         "",
     ]

@@ -6,7 +6,7 @@ distinct random extra edges, average degree 10, every length 1) and solve one pa
 ``GraphTransport(graph).solve(mu, nu)``. Reported per case:
 
 * ``peak - imports``: peak RSS (``VmHWM`` from ``/proc/self/status``; ``resource.getrusage``'s
-  ``ru_maxrss`` where that is missing, see ``_peak_bytes``) minus the RSS after the imports:
+  ``ru_maxrss`` where that is missing, see ``benchmarks.common.peak_rss_bytes``) minus the RSS after the imports:
   everything the case allocated, input graph included;
 * ``solve peak``: the peak RSS while preparing and solving minus the RSS just before (the peak is
   reset through ``/proc/self/clear_refs`` where Linux allows it; blank elsewhere);
@@ -22,23 +22,21 @@ Growth exponents come from a least-squares line in log-log scale over the cases 
 
 Usage::
 
-    python benchmarks/memory_wasserstein.py                    # default ladder, under 2 minutes
-    python benchmarks/memory_wasserstein.py --sizes 10000 20000 --diffuse-sizes 5000 10000
+    python -m benchmarks.ruler.memory_wasserstein                    # default ladder, under 2 minutes
+    python -m benchmarks.ruler.memory_wasserstein --sizes 10000 20000 --diffuse-sizes 5000 10000
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from benchmarks.common import REPO, fit_exponent, last_json, peak_rss_bytes, reset_peak_rss, rss_bytes, table_head
+
 DEFAULT_SIZES = (10_000, 20_000, 50_000, 100_000, 200_000)  # nodes; edges = 5 * nodes
 DEFAULT_DIFFUSE_SIZES = (5_000, 10_000, 20_000, 50_000)
 AVERAGE_DEGREE = 10
@@ -49,38 +47,6 @@ CASE_TIMEOUT_S = 90
 # ----------------------------------------------------------------------------------------------
 # one case (runs in the child process)
 # ----------------------------------------------------------------------------------------------
-
-
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _peak_bytes() -> int:
-    """Peak RSS of this process image.
-
-    ``VmHWM`` where Linux has it: ``ru_maxrss`` survives ``fork`` + ``exec``, so in a child started
-    by a big parent (``run_wasserstein_table.py`` after the 3 GB baseline) it reports the parent's
-    peak. ``ru_maxrss`` elsewhere.
-    """
-    try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kilobytes on Linux
-
-
-def _reset_peak() -> bool:
-    """Reset the peak RSS to the current RSS (Linux >= 4.0); False where not allowed."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-    except OSError:
-        return False
-    return True
 
 
 def random_connected_edges(num_nodes: int, num_edges: int, seed: int):
@@ -123,7 +89,7 @@ def run_case(num_nodes: int, pair: str, seed: int) -> dict:
     tiny = to_graph(np.array([[0, 1, 2, 3], [1, 2, 3, 0]]), num_nodes=4)  # warm every lazy import
     graphwgan.GraphTransport(tiny).solve(np.array([1.0, 0, 0, 0]), np.array([0, 0, 1.0, 0]))
 
-    rss_imports = _rss_bytes()
+    rss_imports = rss_bytes()
     num_edges = num_nodes * AVERAGE_DEGREE // 2
     rng = np.random.default_rng(seed + 1)
     cloud = rng.choice(num_nodes, CLOUD_SIZE, replace=False)
@@ -141,9 +107,9 @@ def run_case(num_nodes: int, pair: str, seed: int) -> dict:
     graph = to_graph(random_connected_edges(num_nodes, num_edges, seed), num_nodes=num_nodes)
     build_s = time.perf_counter() - start
 
-    rss_graph = _rss_bytes()
-    peak_build = _peak_bytes()  # the reset below lowers ru_maxrss too: keep the build phase's peak
-    peak_was_reset = _reset_peak()
+    rss_graph = rss_bytes()
+    peak_build = peak_rss_bytes()  # the reset below lowers ru_maxrss too: keep the build phase's peak
+    peak_was_reset = reset_peak_rss()
     record = {"nodes": num_nodes, "edges": int(graph.edge_index.shape[1]) // 2, "pair": pair, "seed": seed,
               "build_s": build_s, "rss_imports": rss_imports, "rss_graph": rss_graph}
     try:
@@ -158,8 +124,8 @@ def run_case(num_nodes: int, pair: str, seed: int) -> dict:
     else:
         record.update(prepare_s=middle - start, solve_s=end - middle, distance=float(result.distance),
                       core_nodes=int(transport._core_nodes.size))
-    record["solve_peak"] = _peak_bytes() - rss_graph if peak_was_reset else None
-    record["peak"] = max(_peak_bytes(), peak_build)
+    record["solve_peak"] = peak_rss_bytes() - rss_graph if peak_was_reset else None
+    record["peak"] = max(peak_rss_bytes(), peak_build)
     record["peak_minus_imports"] = record["peak"] - rss_imports
     return record
 
@@ -171,21 +137,18 @@ def run_case(num_nodes: int, pair: str, seed: int) -> dict:
 
 def measure(num_nodes: int, pair: str, seed: int = 0, timeout: float = CASE_TIMEOUT_S) -> dict:
     """Run one case in a fresh interpreter and return its record."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    command = [sys.executable, str(Path(__file__).resolve()), "--case", str(num_nodes), pair, str(seed)]
+    command = [sys.executable, "-m", "benchmarks.ruler.memory_wasserstein", "--case", str(num_nodes), pair, str(seed)]
     start = time.perf_counter()
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=REPO)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=REPO)
     except subprocess.TimeoutExpired:
         return {"nodes": num_nodes, "edges": num_nodes * AVERAGE_DEGREE // 2, "pair": pair, "seed": seed,
                 "error": f"timed out after {timeout:.0f} s"}
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
+    record = last_json(done.stdout)
+    if done.returncode != 0 or record is None:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"nodes": num_nodes, "edges": num_nodes * AVERAGE_DEGREE // 2, "pair": pair, "seed": seed,
                 "error": f"exit {done.returncode}: {tail}"}
-    record = json.loads(lines[-1])
     record["wall_s"] = time.perf_counter() - start
     return record
 
@@ -201,18 +164,6 @@ def run_ladder(sizes=DEFAULT_SIZES, diffuse_sizes=DEFAULT_DIFFUSE_SIZES, seed: i
                 f"solve {record['solve_s']:.2f} s, peak-imports {record['peak_minus_imports'] / 2**20:.0f} MiB"))
             records.append(record)
     return records
-
-
-def fit_exponent(x, y) -> float | None:
-    """Slope of the least-squares line through ``(log x, log y)``; None with fewer than 2 points."""
-    points = [(math.log(a), math.log(b)) for a, b in zip(x, y, strict=True) if a > 0 and b is not None and b > 0]
-    if len(points) < 2:
-        return None
-    mean_x = sum(p[0] for p in points) / len(points)
-    mean_y = sum(p[1] for p in points) / len(points)
-    sxx = sum((p[0] - mean_x) ** 2 for p in points)
-    sxy = sum((p[0] - mean_x) * (p[1] - mean_y) for p in points)
-    return sxy / sxx if sxx > 0 else None
 
 
 def exponents(records: list[dict]) -> dict:
@@ -249,9 +200,8 @@ def _exp(value) -> str:
 def markdown(records: list[dict], fits: dict) -> str:
     """The memory table and the fitted exponents, in markdown."""
     lines = [
-        "| pair | nodes | edges | core nodes | peak − RSS after imports (MiB) | solve peak (MiB) | "
-        "prepare (s) | solve (s) | dense n²·8 bytes |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *table_head(["pair", "nodes", "edges", "core nodes", "peak − RSS after imports (MiB)", "solve peak (MiB)",
+                     "prepare (s)", "solve (s)", "dense n²·8 bytes"], "lrrrrrrrr"),
     ]
     for r in records:
         dense = _size(8.0 * r["nodes"] ** 2)
@@ -268,8 +218,8 @@ def markdown(records: list[dict], fits: dict) -> str:
         "",
         "Fitted growth exponents, `y ∝ |E|^k` (least squares in log-log over the cases that finished):",
         "",
-        "| pair | cases | k: peak − imports | k: solve peak | k: prepare time | k: solve time |",
-        "|---|---:|---:|---:|---:|---:|",
+        *table_head(["pair", "cases", "k: peak − imports", "k: solve peak", "k: prepare time", "k: solve time"],
+                    "lrrrrr"),
     ]
     for pair, fit in fits.items():
         lines.append(f"| {pair} | {fit['cases']} | {_exp(fit['peak_minus_imports'])} | {_exp(fit['solve_peak'])} | "

@@ -1,6 +1,6 @@
 """Run the Wasserstein speed and memory benchmarks once and write ``benchmarks/results/wasserstein.md``.
 
-Same protocol as the pytest-benchmark suite (``conftest.py``): Cora-ML and PubMed, three seeded
+Same protocol as the pytest-benchmark suite (``protocol.py``): Cora-ML and PubMed, three seeded
 pairs (50-node point cloud against a diffuse distribution). Cheap methods are timed three times and
 reported by their median (the minimum beside it); the dense baseline on PubMed (about 2.5 minutes,
 3.1 GB matrix) runs once. Then one PubMed solve is profiled with cProfile, and
@@ -8,32 +8,37 @@ reported by their median (the minimum beside it); the dense baseline on PubMed (
 
 Usage::
 
-    python benchmarks/run_wasserstein_table.py                 # everything, about 5 minutes
-    python benchmarks/run_wasserstein_table.py --skip-pubmed-baseline --skip-memory   # quick look
+    python -m benchmarks.ruler.run_wasserstein_table                 # everything, about 5 minutes
+    python -m benchmarks.ruler.run_wasserstein_table --skip-pubmed-baseline --skip-memory   # quick look
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
-import datetime
-import os
-import platform
 import pstats
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-for path in (str(HERE), str(REPO)):  # conftest.py and memory_wasserstein.py; graphwgan if not installed
-    if path not in sys.path:
-        sys.path.insert(0, path)
-
-import numpy as np  # noqa: E402
-from conftest import (  # noqa: E402
+from benchmarks.common import (
+    REPO,
+    RESULTS,
+    command_line,
+    commit,
+    find_data_dir,
+    load_average,
+    load_graph,
+    machine,
+    machine_line,
+    source_digest,
+    table_head,
+    timed,
+    utc_stamp,
+)
+from benchmarks.ruler import memory_wasserstein
+from benchmarks.ruler.protocol import (
     CLOUD_SIZE,
     EXPECTED_SIZE,
     RTOL,
@@ -45,9 +50,7 @@ from conftest import (  # noqa: E402
     certificate_error,
     dense_matrix_bytes,
     distances_of,
-    find_data_dir,
     fresh_wasserstein,
-    load_graph,
     make_pairs,
     max_relative_difference,
     prepared_solves,
@@ -56,7 +59,7 @@ from conftest import (  # noqa: E402
     warm_up,
 )
 
-DEFAULT_OUTPUT = HERE / "results" / "wasserstein.md"
+DEFAULT_OUTPUT = RESULTS / "wasserstein.md"
 ANCHOR_APSP_EMD2_CORA_S = 2.2  # issue: APSP + ot.emd2 on Cora-ML, three pairs
 ANCHOR_ORTOOLS_CORA_S = 0.15  # issue: OR-tools min-cost flow on Cora-ML
 TARGET_SPEEDUP_CORA = 20.0
@@ -67,93 +70,8 @@ MEASURED_SOURCES = ("graphwgan/graph.py", "graphwgan/io.py", "graphwgan/datasets
 
 
 # ----------------------------------------------------------------------------------------------
-# environment
-# ----------------------------------------------------------------------------------------------
-
-
-def _run(command: list[str]) -> str | None:
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-def commit() -> str:
-    """Short commit hash, "uncommitted" without one, with a note when the measured files differ from it."""
-    head = _run(["git", "rev-parse", "--short", "HEAD"])
-    if head is None:
-        return "uncommitted (the repository has no commit yet)"
-    dirty = _run(["git", "status", "--porcelain", "--", *MEASURED_SOURCES])
-    return f"{head} (the measured package files have uncommitted changes)" if dirty else head
-
-
-def machine() -> dict:
-    """Cores, CPU model, RAM, load and library versions."""
-    import ot
-    import scipy
-    import torch
-
-    model = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    ram = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                ram = f"{int(line.split()[1]) / 2**20:.1f} GiB"
-    except OSError:
-        pass
-    return {
-        "cores": str(os.cpu_count()),  # nproc would report OMP_NUM_THREADS instead
-        "cpu": model,
-        "ram": ram,
-        "python": platform.python_version(),
-        "versions": f"numpy {np.__version__}, scipy {scipy.__version__}, POT {ot.__version__}, "
-                    f"torch {torch.__version__}",
-    }
-
-
-def source_digest() -> str:
-    """Short sha256 of the measured package files (``MEASURED_SOURCES``): identifies uncommitted code."""
-    import hashlib
-
-    files = []
-    for name in MEASURED_SOURCES:
-        path = REPO / name
-        files += sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.is_file() else []
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.relative_to(REPO)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def load_average() -> str:
-    try:
-        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
-
-
-# ----------------------------------------------------------------------------------------------
 # timing
 # ----------------------------------------------------------------------------------------------
-
-
-def timed(fn, *args, repeats: int):
-    """``(seconds per repeat, result of the last call)``."""
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn(*args)
-        times.append(time.perf_counter() - start)
-    return times, result
 
 
 def bench_graph(name: str, root: Path, repeats: int, run_baseline: bool, log) -> dict:
@@ -265,8 +183,8 @@ def report(command: str, env: dict, started: str, load_start: str, load_end: str
         "# Exact graph W1: speed and memory",
         "",
         f"- command: `{command}`",
-        f"- commit: {commit()}; {source}",
-        f"- machine: {env['cores']} cores, {env['cpu']}, {env['ram']} RAM; Python {env['python']}; {env['versions']}",
+        f"- commit: {commit(MEASURED_SOURCES)}; {source}",
+        machine_line(env),
         f"- date: {started}",
         f"- load average (1, 5, 15 min) at start: {load_start}; at end: {load_end} (the machine is shared: other "
         "jobs may have run at the same time, which is why the minimum is shown beside the median)",
@@ -286,9 +204,8 @@ def report(command: str, env: dict, started: str, load_start: str, load_end: str
     lines += [
         "## Time for the 3 pairs",
         "",
-        "| method | graph | time for 3 pairs (s) | per pair (s) | speed-up vs APSP+emd2 | max rel. diff vs baseline "
-        "| optimality certificate |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        *table_head(["method", "graph", "time for 3 pairs (s)", "per pair (s)", "speed-up vs APSP+emd2",
+                     "max rel. diff vs baseline", "optimality certificate"], "llrrrrr"),
     ]
     for g in graphs:
         base_rows = [r for r in g["rows"] if r.get("baseline")]
@@ -322,8 +239,8 @@ def report(command: str, env: dict, started: str, load_start: str, load_end: str
             lines.append(f"  - baseline not run: {g['baseline_skipped']}")
     lines.append("")
 
-    lines += ["Distances per pair:", "", "| graph | seed | APSP + ot.emd2 | graphwgan.wasserstein |",
-              "|---|---:|---:|---:|"]
+    lines += ["Distances per pair:", "", *table_head(["graph", "seed", "APSP + ot.emd2", "graphwgan.wasserstein"],
+                                                     "lrrr")]
     for g in graphs:
         ours = next(r for r in g["rows"] if r["method"].startswith("graphwgan.wasserstein,"))["distances"]
         for i, seed in enumerate(SEEDS):
@@ -334,7 +251,7 @@ def report(command: str, env: dict, started: str, load_start: str, load_end: str
     # anchors and targets
     by_name = {g["name"]: g for g in graphs}
     lines += ["## Anchors from the issue beside our numbers", "",
-              "| quantity | issue (earlier, these machines) | here |", "|---|---:|---:|"]
+              *table_head(["quantity", "issue (earlier, these machines)", "here"], "lrr")]
     cora = by_name.get("cora_ml")
     if cora:
         med = {r["method"]: statistics.median(r["times"]) for r in cora["rows"]}
@@ -347,7 +264,7 @@ def report(command: str, env: dict, started: str, load_start: str, load_end: str
                      f"{_s(med['graphwgan.wasserstein_batch (3 pairs)'])} s (3 pairs) |")
     lines.append("")
 
-    lines += ["## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
+    lines += ["## Targets", "", *table_head(["target", "measured", "verdict"])]
     if cora and cora["baseline"] is not None:
         base_times = next(r for r in cora["rows"] if r.get("baseline"))["times"]
         base_time, base_min = statistics.median(base_times), min(base_times)
@@ -394,15 +311,13 @@ def report(command: str, env: dict, started: str, load_start: str, load_end: str
         what = "one pair" if prof["pairs"] == 1 else f"{prof['pairs']} pairs"
         lines += [f"## Where the time goes: `graphwgan.wasserstein` on {prof['name']}, {what}, cProfile", "",
                   f"Wall time under the profiler: {prof['wall']:.3f} s. Top entries by own time:", "",
-                  "| function | calls | own time (s) | cumulative (s) |", "|---|---:|---:|---:|"]
+                  *table_head(["function", "calls", "own time (s)", "cumulative (s)"], "lrrr")]
         for where, calls, own, cumulative in prof["rows"]:
             lines.append(f"| `{where}` | {calls} | {own:.4f} | {cumulative:.4f} |")
         lines.append("")
 
     if memory is not None:
-        import memory_wasserstein
-
-        lines += ["## Memory on random graphs (`benchmarks/memory_wasserstein.py`)", "",
+        lines += ["## Memory on random graphs (`benchmarks/ruler/memory_wasserstein.py`)", "",
                   "Seeded random connected graphs (random recursive spanning tree plus distinct random edges, "
                   "average degree 10, lengths 1), one solve per case in a fresh subprocess. *peak − RSS after "
                   "imports* counts everything the case allocated, input graph included; *solve peak* is the peak "
@@ -420,10 +335,10 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-memory", action="store_true", help="leave out memory_wasserstein.py")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
-    command = " ".join(["python", os.path.relpath(__file__, REPO), *(argv if argv is not None else sys.argv[1:])])
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    command = command_line(__file__, argv, prefix="")
+    started = utc_stamp()
     load_start = load_average()
-    digest_start = source_digest()
+    digest_start = source_digest(MEASURED_SOURCES)
 
     start = time.perf_counter()
     import ot  # noqa: F401  (timed: the first import costs about a second)
@@ -446,14 +361,12 @@ def main(argv=None) -> int:
     if args.skip_memory:
         skipped.append("memory ladder (--skip-memory)")
     else:
-        import memory_wasserstein
-
         log("memory ladder:")
         memory = memory_wasserstein.run_ladder(log=log)
         memory_fits = memory_wasserstein.exponents(memory)
 
     text = report(command, env, started, load_start, load_average(), import_ot_s, graphs, profile, memory,
-                  memory_fits, skipped, (digest_start, source_digest()))
+                  memory_fits, skipped, (digest_start, source_digest(MEASURED_SOURCES)))
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     log(f"wrote {args.output} in {time.perf_counter() - start:.0f} s")

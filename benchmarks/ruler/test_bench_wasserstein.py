@@ -1,7 +1,7 @@
 """Speed of the exact graph Wasserstein-1 against the dense APSP + ``ot.emd2`` baseline.
 
-Run with ``python -m pytest benchmarks -q --benchmark-only`` (add ``-m "not slow"`` to leave out
-the PubMed baseline, about 2.5 minutes and 7 GB of memory). The protocol is in ``conftest.py``:
+Run with ``python -m pytest benchmarks/ruler -q --benchmark-only`` (add ``-m "not slow"`` to leave out
+the PubMed baseline, about 2.5 minutes and 7 GB of memory). The protocol is in ``protocol.py``:
 three seeded pairs (50-node point cloud against a diffuse distribution) on Cora-ML and PubMed.
 Every timed call is followed by a correctness check: the distances agree with the baseline within
 1e-9 relative (on PubMed when the baseline ran in the same session), and each returned flow and
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import (
+
+from benchmarks.ruler.protocol import (
     RTOL,
     apsp_emd2,
     baseline_fits,
@@ -49,6 +50,13 @@ def check(case, results) -> None:
         assert difference < RTOL, f"distances differ from APSP + ot.emd2 by {difference:.3g} (relative)"
 
 
+def timed_and_checked(benchmark, case, method, *args) -> None:
+    """Time ``method(*args)`` (``ROUNDS`` rounds after a warm-up round), then check its last results."""
+    benchmark.group = case.name
+    results = benchmark.pedantic(method, args=args, rounds=ROUNDS[case.name], iterations=1, warmup_rounds=1)
+    check(case, results)
+
+
 @pytest.mark.parametrize("name", SLOW_ON_PUBMED)
 def test_apsp_emd2(benchmark, cases, name):
     """Baseline: dense all-pairs shortest paths once, ``ot.emd2`` for each of the three pairs."""
@@ -83,20 +91,14 @@ def test_sources_emd2(benchmark, cases, name):
 def test_wasserstein_fresh(benchmark, cases, name):
     """``graphwgan.wasserstein(graph, mu, nu)`` from scratch for each of the three pairs."""
     case = cases[name]
-    benchmark.group = name
-    results = benchmark.pedantic(fresh_wasserstein, args=(case.graph, case.pairs), rounds=ROUNDS[name],
-                                 iterations=1, warmup_rounds=1)
-    check(case, results)
+    timed_and_checked(benchmark, case, fresh_wasserstein, case.graph, case.pairs)
 
 
 @pytest.mark.parametrize("name", GRAPHS)
 def test_transport_prepare_and_solve(benchmark, cases, name):
     """``GraphTransport(graph)`` once, then ``.solve`` for each of the three pairs."""
     case = cases[name]
-    benchmark.group = name
-    results = benchmark.pedantic(prepared_solves, args=(case.graph, case.pairs), rounds=ROUNDS[name],
-                                 iterations=1, warmup_rounds=1)
-    check(case, results)
+    timed_and_checked(benchmark, case, prepared_solves, case.graph, case.pairs)
 
 
 @pytest.mark.parametrize("name", GRAPHS)
@@ -105,18 +107,11 @@ def test_transport_solve_only(benchmark, cases, name):
     import graphwgan
 
     case = cases[name]
-    benchmark.group = name
-    transport = graphwgan.GraphTransport(case.graph)
-    results = benchmark.pedantic(solve_only, args=(transport, case.pairs), rounds=ROUNDS[name],
-                                 iterations=1, warmup_rounds=1)
-    check(case, results)
+    timed_and_checked(benchmark, case, solve_only, graphwgan.GraphTransport(case.graph), case.pairs)
 
 
 @pytest.mark.parametrize("name", GRAPHS)
 def test_wasserstein_batch(benchmark, cases, name):
     """``graphwgan.wasserstein_batch`` on the three pairs at once."""
     case = cases[name]
-    benchmark.group = name
-    result = benchmark.pedantic(batch_wasserstein, args=(case.graph, case.pairs), rounds=ROUNDS[name],
-                                iterations=1, warmup_rounds=1)
-    check(case, result)
+    timed_and_checked(benchmark, case, batch_wasserstein, case.graph, case.pairs)

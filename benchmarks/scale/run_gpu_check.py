@@ -28,14 +28,14 @@ predicted time (the last size's, grown by the part's exponent) exceeds what is l
 a part still running at its deadline is killed (the child restarts for the next part). The GPU
 peak is ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats`` for each measurement.
 
-    python benchmarks/run_gpu_check.py                          # -> $OUT (default ./gpu_out)
-    python benchmarks/run_gpu_check.py --quick --threads 1      # sizes 1e3, 3e3, 120 s budget
-    python benchmarks/run_gpu_check.py --report gpu_out/gpu_check.json   # -> results/scaling_gpu.md
+    python -m benchmarks.scale.run_gpu_check                          # -> $OUT (default ./gpu_out)
+    python -m benchmarks.scale.run_gpu_check --quick --threads 1      # sizes 1e3, 3e3, 120 s budget
+    python -m benchmarks.scale.run_gpu_check --report gpu_out/gpu_check.json   # -> results/scaling_gpu.md
 
 It writes ``gpu_check.json`` (every row), ``gpu_check.md`` (the report) and ``gpu_check.log`` into
 the output folder. Without CUDA every CUDA row reads "no CUDA" and the CPU rows still run.
 ``--fake-cuda`` (hidden) runs the CUDA pass on the CPU, labelled as CUDA, to try the bookkeeping
-(budgets, kills, the report) on a machine without a GPU. ``benchmarks/run_gpu_check.sh`` sets up
+(budgets, kills, the report) on a machine without a GPU. ``benchmarks/scale/run_gpu_check.sh`` sets up
 the environment on a fresh GPU machine, runs the CUDA tests and then this script.
 """
 
@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import inspect
 import json
 import math
@@ -61,11 +60,22 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-sys.path.insert(0, str(HERE))
-
-from run_scaling import _median_time, clouds, critic_step, minibatch_step, random_graph  # noqa: E402
+from benchmarks.common import (
+    REPO,
+    RESULTS,
+    command_line,
+    commit,
+    cpu_model,
+    emit,
+    max_rss_bytes,
+    median_time,
+    run_module,
+    source_digest,
+    table_head,
+    total_ram_gib,
+    versions,
+)
+from benchmarks.scale.run_scaling import clouds, critic_step, minibatch_step, random_graph
 
 #: part -> (label, share of the budget, growth exponent of time in |E| used to predict the next size)
 PARTS = {
@@ -127,11 +137,11 @@ def run_part(part: str, data, dev) -> dict:
     n = int(data.num_nodes)
     if part == "critic_step":
         step, _ = critic_step(data, dev)
-        seconds, value = _median_time(step, 3)
+        seconds, value = median_time(step, 3)
         return {"seconds": seconds, "check": value}
     if part == "minibatch_step":
         step, nodes_seen = minibatch_step(data, dev)
-        seconds, value = _median_time(step, 5)
+        seconds, value = median_time(step, 5)
         return {"seconds": seconds, "check": value, "subgraph_nodes": float(np.mean(nodes_seen))}
     if part == "estimate":
         from graphwgan import estimate_wasserstein
@@ -187,9 +197,8 @@ def parity(dev):
 
     import graphwgan
     from graphwgan.anomaly import DOMINANT, GAAN, AnomalyDetector
-    from graphwgan.baselines import CELL
     from graphwgan.datasets import default_graph
-    from graphwgan.synthesis import GraphSynthesizer
+    from graphwgan.synthesis import CELL, GraphSynthesizer
 
     data = default_graph()
     n = int(data.num_nodes)
@@ -258,10 +267,6 @@ def _where(error: BaseException) -> str:
     return f"{Path(last.filename).name}:{last.lineno}" if last else ""
 
 
-def _emit(record: dict) -> None:
-    print(json.dumps(record), flush=True)
-
-
 def _gpu_memory(dev) -> dict:
     import torch
 
@@ -273,8 +278,6 @@ def _gpu_memory(dev) -> dict:
 
 def child(device: str, plan: list[dict], threads: int) -> None:
     """Go through ``plan`` (parts with sizes and budgets) on ``device``, one JSON line per event."""
-    import resource
-
     import torch
 
     torch.set_num_threads(threads)
@@ -285,22 +288,22 @@ def child(device: str, plan: list[dict], threads: int) -> None:
         props = torch.cuda.get_device_properties(dev)
         info.update(gpu=props.name, gpu_memory_gib=props.total_memory / 2**30, cuda=torch.version.cuda,
                     capability=f"{props.major}.{props.minor}")
-    _emit(info)
+    emit(info)
     graphs: dict[int, object] = {}
     tiny = random_graph(400, seed=1)
     for item in plan:
         part, budget = item["part"], float(item["budget"])
         start = time.monotonic()
-        _emit({"event": "start", "part": part})
+        emit({"event": "start", "part": part})
         if part == "parity":
             try:
                 began = time.monotonic()
                 for name, check in parity(dev):
-                    _emit({"event": "row", "part": part, "device": device, "size": name, "check": check,
+                    emit({"event": "row", "part": part, "device": device, "size": name, "check": check,
                            "wall": time.monotonic() - began})
                     began = time.monotonic()
             except Exception as error:  # noqa: BLE001
-                _emit({"event": "row", "part": part, "device": device, "size": None,
+                emit({"event": "row", "part": part, "device": device, "size": None,
                        "error": f"{type(error).__name__}: {error}", "where": _where(error)})
             continue
         try:  # lazy imports, kernels, allocator: once on a tiny graph, not timed
@@ -308,7 +311,7 @@ def child(device: str, plan: list[dict], threads: int) -> None:
         except Exception as error:  # noqa: BLE001
             message = f"{type(error).__name__}: {error}"[:300]
             for size in item["sizes"]:
-                _emit({"event": "row", "part": part, "device": device, "size": size, "error": message,
+                emit({"event": "row", "part": part, "device": device, "size": size, "error": message,
                        "where": _where(error)})
             continue
         previous = None
@@ -318,18 +321,18 @@ def child(device: str, plan: list[dict], threads: int) -> None:
                 wall, last = previous
                 predicted = wall * (size / last) ** _growth(part)
                 if math.isinf(predicted):
-                    _emit({"event": "row", "part": part, "device": device, "size": size,
+                    emit({"event": "row", "part": part, "device": device, "size": size,
                            "skipped": "not run: the smaller graph failed"})
                     continue
                 if predicted > left:
-                    _emit({"event": "row", "part": part, "device": device, "size": size,
+                    emit({"event": "row", "part": part, "device": device, "size": size,
                            "skipped": f"predicted {predicted:.0f} s > {max(left, 0):.0f} s left of the part budget"})
                     previous = (predicted, size)
                     continue
             if size not in graphs:
                 graphs[size] = random_graph(size)
             data = graphs[size]
-            _emit({"event": "size", "part": part, "size": size})
+            emit({"event": "size", "part": part, "size": size})
             if dev.type == "cuda":
                 torch.cuda.empty_cache()
                 torch.cuda.reset_peak_memory_stats(dev)
@@ -345,8 +348,8 @@ def child(device: str, plan: list[dict], threads: int) -> None:
                 row["where"] = _where(error)
             row["wall"] = time.monotonic() - began
             row.update(_gpu_memory(dev))
-            row["rss_peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            _emit(row)
+            row["rss_peak_mib"] = max_rss_bytes() / 2**20
+            emit(row)
             previous = (row["wall"], size)
             if "error" in row:
                 previous = (math.inf, size)  # larger graphs would fail the same way
@@ -374,11 +377,10 @@ def run_device(device: str, plan: list[dict], threads: int, deadline: float, log
     pending = [dict(item) for item in plan]
     info = {}
     while pending:
-        command = [sys.executable, __file__, "--child", actual or device, json.dumps(pending), "--threads",
-                   str(threads)]
         env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONUNBUFFERED="1")
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                cwd=REPO)
+        proc = run_module("benchmarks.scale.run_gpu_check", "--child", actual or device, json.dumps(pending),
+                          "--threads", str(threads), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env)
         lines: queue.Queue = queue.Queue()
         errors: queue.Queue = queue.Queue()
         threading.Thread(target=_reader, args=(proc.stdout, lines), daemon=True).start()
@@ -581,18 +583,12 @@ def machine(threads: int) -> dict:
     import platform
 
     info = {"python": platform.python_version(), "cores": os.cpu_count(), "threads": threads}
-    try:
-        info["cpu"] = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                           if line.startswith("model name"))
-        info["ram_gib"] = round(int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                                         if line.startswith("MemTotal:"))) / 2**20, 1)
-    except (OSError, StopIteration):
-        pass
-    for name in ("numpy", "scipy", "torch", "torch_geometric", "ot"):
-        try:
-            info[name] = __import__(name).__version__
-        except Exception:  # noqa: BLE001
-            info[name] = "missing"
+    model, ram = cpu_model(unknown=""), total_ram_gib()
+    if model:
+        info["cpu"] = model
+    if ram is not None:
+        info["ram_gib"] = round(ram, 1)
+    info.update(versions())
     try:
         import torch
 
@@ -620,21 +616,10 @@ def pytest_summary(path: Path) -> list[str] | None:
 
 def source_state() -> dict:
     """Git commit (when the copy has one) and a digest of graphwgan/*.py (identifies uncommitted code)."""
-    digest = hashlib.sha256()
-    for path in sorted((REPO / "graphwgan").rglob("*.py")):
-        digest.update(str(path.relative_to(REPO)).encode())
-        digest.update(path.read_bytes())
-    state = {"graphwgan_sha256": digest.hexdigest()[:12]}
-    try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO,
-                              timeout=10)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "graphwgan"], capture_output=True, text=True,
-                               cwd=REPO, timeout=10)
-        if head.returncode == 0:
-            state["commit"] = head.stdout.strip() + (" (graphwgan/ has uncommitted changes)" if dirty.stdout.strip()
-                                                     else "")
-    except (OSError, subprocess.TimeoutExpired):
-        pass
+    state = {"graphwgan_sha256": source_digest(("graphwgan",))}
+    revision = commit(("graphwgan",), dirty=" (graphwgan/ has uncommitted changes)", none="")
+    if revision:
+        state["commit"] = revision
     return state
 
 
@@ -658,7 +643,7 @@ def measure_all(args) -> int:
         raise SystemExit(f"unknown parts {unknown}; choose from {list(PARTS)}")
     cuda = _cuda_available() or args.fake_cuda
     records = {
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "command": command_line(__file__, args.argv, prefix="", python=Path(sys.executable).name),
         "launcher": os.environ.get("GPU_CHECK_COMMAND"),
         "pytest": pytest_summary(out / "pytest_cuda.txt"),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="minutes"),
@@ -771,7 +756,7 @@ def write_report(records: dict, path: Path) -> None:
     lines = [
         "# GPU against CPU",
         "",
-        f"- command: {command}, then `python benchmarks/run_gpu_check.py --report gpu_check.json`",
+        f"- command: {command}, then `python -m benchmarks.scale.run_gpu_check --report gpu_check.json`",
         f"- code: commit {source.get('commit', 'unknown (the copy had no git metadata)')}; "
         f"sha256 of graphwgan/*.py {source.get('graphwgan_sha256', '?')}; measured {records.get('date', '?')}",
         f"- machine: {m.get('cores')} cores, {m.get('cpu', 'unknown CPU')}, {m.get('ram_gib', '?')} GiB RAM; "
@@ -791,8 +776,8 @@ def write_report(records: dict, path: Path) -> None:
         "",
         "## Seconds and GPU memory",
         "",
-        "| part | graph | nodes | GPU s | CPU s | speed-up | GPU peak MiB | GPU reserved MiB | check GPU / CPU |",
-        "|---|---|---|---|---|---|---|---|---|",
+        *table_head(["part", "graph", "nodes", "GPU s", "CPU s", "speed-up", "GPU peak MiB", "GPU reserved MiB",
+                     "check GPU / CPU"]),
     ]
     keyed = {(r["part"], r["device"], r.get("size")): r for r in rows}
     sizes = records.get("sizes", [])
@@ -835,7 +820,7 @@ def write_report(records: dict, path: Path) -> None:
                   "number is drawn on the CPU except the SVD sketch of `AnomalyDetector(dims=8)` (drawn on the "
                   "device: CPU and CUDA results differ there by design). `rng` = the caller's CUDA random state "
                   "was the same before and after the two fits.", "",
-                  "| item | result | rng | seconds |", "|---|---|---|---|"]
+                  *table_head(["item", "result", "rng", "seconds"])]
     for row in parity_rows:
         check = row.get("check") if isinstance(row.get("check"), dict) else row
         if "skipped" in check or ("error" in check and check is row):
@@ -871,8 +856,9 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-cpu", action="store_true", help="time CUDA only")
     parser.add_argument("--fake-cuda", action="store_true", help=argparse.SUPPRESS)  # the CUDA pass on the CPU
     parser.add_argument("--report", metavar="IN.json", help="write the markdown report of a finished run")
-    parser.add_argument("--md", default=str(HERE / "results" / "scaling_gpu.md"), help="where --report writes")
+    parser.add_argument("--md", default=str(RESULTS / "scaling_gpu.md"), help="where --report writes")
     args = parser.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)
     if args.child:
         child(args.child[0], json.loads(args.child[1]), args.threads)
         return 0

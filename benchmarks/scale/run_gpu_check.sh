@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # One command for a fresh GPU machine: environment, versions, the CUDA tests, then the GPU-vs-CPU
-# timings of benchmarks/run_gpu_check.py. Everything it writes goes to $OUT (default ./gpu_out).
+# timings of benchmarks/scale/run_gpu_check.py. Everything it writes goes to $OUT (default ./gpu_out).
 #
-#   bash benchmarks/run_gpu_check.sh                 # the device run (about 7 minutes at most)
-#   bash benchmarks/run_gpu_check.sh --quick --threads 1   # a trial on a CPU machine (about 2 minutes)
+#   bash benchmarks/scale/run_gpu_check.sh                 # the device run (about 7 minutes at most)
+#   bash benchmarks/scale/run_gpu_check.sh --quick --threads 1   # a trial on a CPU machine (about 2 minutes)
 #
-# Arguments are passed on to run_gpu_check.py. Environment: PYTHON (default python3), OUT,
+# Arguments are passed on to run_gpu_check.py (run as the module benchmarks.scale.run_gpu_check). Environment: PYTHON (default python3), OUT,
 # GPU_CHECK_TOTAL_S (wall-clock target for the whole script, default 450), GPU_CHECK_BENCH_S (most
 # seconds for the timings, default 300), GPU_CHECK_TEST_S (pytest limit, default 150).
 # Nothing here stops on a failure: every step says what it found and the next one runs.
 
 set -u
-cd "$(dirname "$0")/.." || exit 1
+cd "$(dirname "$0")/../.." || exit 1
 START=$(date +%s)
 TOTAL_S=${GPU_CHECK_TOTAL_S:-450}
 BENCH_S=${GPU_CHECK_BENCH_S:-300}
@@ -24,7 +24,7 @@ export OUT
 exec > >(tee -a "$OUT/run_gpu_check.log") 2>&1
 
 PY=${PYTHON:-python3}
-export GPU_CHECK_COMMAND="bash benchmarks/run_gpu_check.sh${*:+ $*}"
+export GPU_CHECK_COMMAND="bash benchmarks/scale/run_gpu_check.sh${*:+ $*}"
 elapsed() { echo $(( $(date +%s) - START )); }
 left() { echo $(( TOTAL_S - $(elapsed) )); }
 cap() {  # cap SECONDS RESERVE: SECONDS, or less so that RESERVE seconds of the total stay (at least 30)
@@ -109,12 +109,12 @@ echo "pytest exit status ${PIPESTATUS[0]} (124 = stopped at the limit)"
 budget=$(( $(left) - 45 ))
 [ "$budget" -gt "$BENCH_S" ] && budget=$BENCH_S
 [ "$budget" -lt 60 ] && budget=60
-step "timings: run_gpu_check.py --budget $budget $*"
-timeout $(( budget + 90 )) "$PY" benchmarks/run_gpu_check.py --out "$OUT" --budget "$budget" "$@"
-echo "run_gpu_check.py exit status $?"
+step "timings: python -m benchmarks.scale.run_gpu_check --budget $budget $*"
+timeout $(( budget + 90 )) "$PY" -m benchmarks.scale.run_gpu_check --out "$OUT" --budget "$budget" "$@"
+echo "run_gpu_check exit status $?"
 
 step "report"
-"$PY" benchmarks/run_gpu_check.py --report "$OUT/gpu_check.json" --md "$OUT/scaling_gpu.md" \
+"$PY" -m benchmarks.scale.run_gpu_check --report "$OUT/gpu_check.json" --md "$OUT/scaling_gpu.md" \
     && cat "$OUT/scaling_gpu.md"
 step "done in $(elapsed) s; files in $OUT:"
 ls -la "$OUT"

@@ -26,12 +26,12 @@ Graphs: seeded random sparse graphs with ``|E|`` undirected edges on ``|E| / 4``
 8): a random recursive tree (connected) plus uniformly random extra edges, built with numpy; and the
 largest components of ``amazon_cs`` and ``coauthor_phy``.
 
-    OMP_NUM_THREADS=1 python benchmarks/run_scaling.py                 # measure -> results/scaling.json
-    OMP_NUM_THREADS=1 python benchmarks/run_scaling.py --sizes 1e4,1e5 --parts w1,critic_step
-    OMP_NUM_THREADS=1 python benchmarks/run_scaling.py --compare 10    # Cora-ML mini-batch vs full batch
-    python benchmarks/run_scaling.py --report                          # -> results/scaling.md and .png
+    OMP_NUM_THREADS=1 python -m benchmarks.scale.run_scaling                 # measure -> results/scaling.json
+    OMP_NUM_THREADS=1 python -m benchmarks.scale.run_scaling --sizes 1e4,1e5 --parts w1,critic_step
+    OMP_NUM_THREADS=1 python -m benchmarks.scale.run_scaling --compare 10    # Cora-ML mini-batch vs full batch
+    python -m benchmarks.scale.run_scaling --report                          # -> results/scaling.md and .png
 
-``--compare K`` trains, for K seeded Cora-ML pairs (those of ``run_estimate_table.py``), the
+``--compare K`` trains, for K seeded Cora-ML pairs (those of ``benchmarks.critics.run_estimate_table``), the
 full-batch critic and mini-batch critics, and records their certified bounds against the exact W1.
 """
 
@@ -42,14 +42,25 @@ import datetime
 import json
 import os
 import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
+from benchmarks.common import (
+    RESULTS,
+    commit,
+    fit_exponent,
+    last_json,
+    load_graph,
+    machine_line,
+    median_time,
+    run_module,
+    table_head,
+    wait_with_usage,
+)
+
 #: mini-batch configurations compared with full-batch training on Cora-ML
 COMPARE = {
     "full batch": {},
@@ -84,9 +95,7 @@ def random_graph(num_edges: int, seed: int = 0):
 def build(spec: str):
     if spec.startswith("random:"):
         return random_graph(int(float(spec.split(":")[1])))
-    from graphwgan.datasets import load
-
-    return load(spec, largest_component=True)
+    return load_graph(spec)
 
 
 def clouds(n: int, seed: int = 0, diffuse: bool = False):
@@ -100,7 +109,8 @@ def clouds(n: int, seed: int = 0, diffuse: bool = False):
     return mu / mu.sum(), nu / nu.sum()
 
 
-def _critic(n: int, seed: int = 0):
+def make_critic(n: int, seed: int = 0):
+    """The critic every critic part trains (SAGE, 2 layers, 64 channels) and its 8 random input features."""
     import torch
 
     from graphwgan.nn import NodeCritic
@@ -110,17 +120,6 @@ def _critic(n: int, seed: int = 0):
         critic = NodeCritic(8, 64, 2, backbone="sage")
         x = torch.randn(n, 8)
     return critic, x
-
-
-def _median_time(step, repeats: int) -> tuple[float, float]:
-    """Median seconds of ``repeats`` timed calls after one warm-up call, and the last call's value."""
-    step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        value = step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)), value
 
 
 def critic_step(data, device="cpu"):
@@ -133,7 +132,7 @@ def critic_step(data, device="cpu"):
     from graphwgan.lipschitz import edge_lipschitz_penalty
 
     n = int(data.num_nodes)
-    critic, x = _critic(n)
+    critic, x = make_critic(n)
     critic, x = critic.to(device), x.to(device)
     mu, nu = (torch.as_tensor(m, dtype=torch.float32, device=device) for m in clouds(n))
     ei, ew = data.edge_index.to(device), data.edge_weight.to(device, torch.float32)
@@ -158,18 +157,18 @@ def minibatch_step(data, device="cpu", batch=256):
     """
     import torch
 
-    from graphwgan.estimate import _NodeDraws, _subgraph_module
+    from graphwgan.estimate import NodeDraws, subgraph_critic
     from graphwgan.lipschitz import edge_lipschitz_penalty
     from graphwgan.sampling import NeighborhoodSampler
 
     n = int(data.num_nodes)
-    critic, x = _critic(n)
+    critic, x = make_critic(n)
     critic, x = critic.to(device), x.to(device)
     mu, nu = clouds(n)
     ei, ew = data.edge_index.to(device), data.edge_weight.to(device, torch.float32)
     sampler = NeighborhoodSampler(ei, n, num_hops=2, edge_weight=ew)
-    module = _subgraph_module(critic)
-    draws = _NodeDraws(mu - nu, device)
+    module = subgraph_critic(critic)
+    draws = NodeDraws(mu - nu, device)
     optimizer = torch.optim.Adam(critic.parameters(), lr=1e-2)
     generator = torch.Generator().manual_seed(0)
     nodes_seen = []
@@ -206,11 +205,11 @@ def run_part(part: str, data) -> dict:
         return {"seconds": seconds, "check": float(result.distance)}
     if part == "critic_step":
         step, _ = critic_step(data)
-        seconds, value = _median_time(step, 3)
+        seconds, value = median_time(step, 3)
         return {"seconds": seconds, "check": value}
     if part == "minibatch_step":
         step, nodes_seen = minibatch_step(data)
-        seconds, value = _median_time(step, 5)
+        seconds, value = median_time(step, 5)
         return {"seconds": seconds, "check": value, "subgraph_nodes": float(np.mean(nodes_seen))}
     if part in ("generator_epoch", "generator_sampled"):
         from graphwgan.synthesis import GraphSynthesizer
@@ -223,11 +222,12 @@ def run_part(part: str, data) -> dict:
         seconds = time.perf_counter() - start
         return {"seconds": seconds, "check": float(model.edge_overlap_)}
     if part == "generator_step":
-        from graphwgan._sampled_walk import SampledWalk
-        from graphwgan.baselines import _training_edges, _walk_problem
+        from graphwgan.synthesis.exact_walk import walk_problem
+        from graphwgan.synthesis.generator import training_edges
+        from graphwgan.synthesis.sampled_walk import SampledWalk
 
-        uv, n = _training_edges(data, "GraphSynthesizer")
-        walk = SampledWalk(uv, n, _walk_problem(uv, n, "cpu").degrees, num_negatives=1024, radius=3,
+        uv, n = training_edges(data, "GraphSynthesizer")
+        walk = SampledWalk(uv, n, walk_problem(uv, n, "cpu").degrees, num_negatives=1024, radius=3,
                            transport=(1.0, 3.0), device="cpu", budget=None, owner="GraphSynthesizer")
         generator = torch.Generator().manual_seed(0)
         source = (torch.randn(n, 9, generator=generator) / 3).requires_grad_()
@@ -240,7 +240,7 @@ def run_part(part: str, data) -> dict:
             optimizer.step()
             return loss
 
-        seconds, value = _median_time(step, 3)
+        seconds, value = median_time(step, 3)
         return {"seconds": seconds, "check": value, "ball_entries": float(walk.balls.nnz)}
     if part == "anomaly_fit":
         from graphwgan.anomaly import AnomalyDetector
@@ -281,37 +281,19 @@ def child(part: str, spec: str) -> None:
 
 def measure(part: str, spec: str, timeout: float) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = subprocess.Popen([sys.executable, __file__, "--child", part, spec], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
-    start = time.monotonic()
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - start > timeout:
-            proc.kill()
-            _, status, usage = os.wait4(proc.pid, 0)
-            return {"error": f"timeout after {timeout:.0f} s", "peak_mib": usage.ru_maxrss / 1024}
-        time.sleep(0.05)
-    stdout, stderr = proc.stdout.read(), proc.stderr.read()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc = run_module("benchmarks.scale.run_scaling", "--child", part, spec, stdout=subprocess.PIPE,
+                      stderr=subprocess.PIPE, text=True, env=env)
+    _, usage, timed_out = wait_with_usage(proc, timeout)
     peak = usage.ru_maxrss / 1024  # KiB on Linux
-    lines = [line for line in stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
+    if timed_out:
+        return {"error": f"timeout after {timeout:.0f} s", "peak_mib": peak}
+    stdout, stderr = proc.stdout.read(), proc.stderr.read()
+    out = last_json(stdout)
+    if proc.returncode != 0 or out is None:
         last = (stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": last[:200], "peak_mib": peak}
-    out = json.loads(lines[-1])
     out["peak_mib"] = peak
     return out
-
-
-def fit_exponent(edges, values) -> float | None:
-    """Least-squares slope of ``log(value)`` on ``log(edges)``."""
-    edges, values = np.asarray(edges, float), np.asarray(values, float)
-    keep = values > 0
-    if keep.sum() < 2:
-        return None
-    return float(np.polyfit(np.log(edges[keep]), np.log(values[keep]), 1)[0])
 
 
 def compare(count: int, path: Path) -> int:
@@ -319,13 +301,10 @@ def compare(count: int, path: Path) -> int:
     import torch
 
     torch.set_num_threads(1)
-    sys.path.insert(0, str(HERE))
-    from run_estimate_table import make_pairs
-
     import graphwgan
-    from graphwgan.datasets import load
+    from benchmarks.critics.run_estimate_table import make_pairs
 
-    data = load("cora_ml", largest_component=True)
+    data = load_graph("cora_ml")
     transport = graphwgan.GraphTransport(data)
     rows = json.loads(path.read_text()) if path.exists() else []
     done = {(r["config"], r["pair"]) for r in rows}
@@ -358,9 +337,6 @@ LABELS = {
 
 def report(path: Path, timeout: float) -> int:
     """Write ``scaling.md`` and ``scaling.png`` from the measurements in ``path``."""
-    sys.path.insert(0, str(HERE))
-    from run_wasserstein_table import commit, machine
-
     records = json.loads(path.read_text())
     rows = records["rows"]
     baselines = records.setdefault("baselines", {})
@@ -392,17 +368,16 @@ def report(path: Path, timeout: float) -> int:
             fits.append(f"| {LABELS[part]} | {edges[0]:.0e} - {edges[-1]:.0e} | {time_fit:.2f} | "
                         f"{'n/a' if memory_fit is None else f'{memory_fit:.2f}'} | {per_edge:.0f} |")
     _plot(series, rows, baselines, path.with_suffix(".png"))
-    info = machine()
     lines = [
         "# Scaling with the number of edges",
         "",
-        "- command: `OMP_NUM_THREADS=1 python benchmarks/run_scaling.py` then `--report`"
+        "- command: `OMP_NUM_THREADS=1 python -m benchmarks.scale.run_scaling` then `--report`"
         " (`--compare 10` for the Cora-ML section)",
         f"- commit: {commit()} when this report was written; measured {records.get('date', 'n/a')} (the W1,"
         " critic and detector rows at 9d23ef1 with the mini-batch work then uncommitted; the generator step"
         " rows at 160bfe0, the sampled generator fit rows at 3812cf3)",
-        "- machine: {cores} cores, {cpu}, {ram} RAM; Python {python}; {versions}".format(**info)
-        + "; one torch thread per process. **Timings were taken under load**: 4 other jobs shared the 2 cores.",
+        machine_line() + "; one torch thread per process. **Timings were taken under load**: 4 other jobs shared the"
+        " 2 cores.",
         "- graphs `random:M`: seeded numpy graph with M undirected edges on M/4 nodes (random recursive tree, so"
         " connected, plus uniform random edges; mean degree 8); `amazon_cs`, `coauthor_phy`: largest components.",
         "- memory = peak RSS of the measuring child (`os.wait4`) minus the peak of a child that ran the same"
@@ -427,8 +402,7 @@ def report(path: Path, timeout: float) -> int:
         "",
         "## Every measurement",
         "",
-        "| part | graph | nodes | edges | seconds | memory (MiB) |",
-        "|---|---|---|---|---|---|",
+        *table_head(["part", "graph", "nodes", "edges", "seconds", "memory (MiB)"]),
         *table,
         "",
     ]
@@ -477,19 +451,18 @@ def _compare_section(path: Path) -> list[str]:
     return [
         "## Cora-ML: mini-batch against full batch",
         "",
-        "`OMP_NUM_THREADS=1 python benchmarks/run_scaling.py --compare 10`: the 10 seeded pairs of"
-        " `run_estimate_table.py` (5 cloud vs cloud, 5 diffuse vs diffuse), SAGE critic, `lipschitz='ctransform'`,"
+        "`OMP_NUM_THREADS=1 python -m benchmarks.scale.run_scaling --compare 10`: the 10 seeded pairs of"
+        " `run_estimate_table` (5 cloud vs cloud, 5 diffuse vs diffuse), SAGE critic, `lipschitz='ctransform'`,"
         " 500 steps, same seed per pair; mini-batch rows use `estimate_wasserstein(batch_size=B)` (importance-"
         "sampled nodes, exact 2-hop subgraphs, c-transform argmax refreshed every step). `ratio` = certified"
         " lower bound / exact; `max gap` = largest |mini-batch / full-batch - 1| over the pairs;"
         " `nodes/step` = median nodes in the computation subgraph (Cora-ML has 2,810). Timed under load.",
         "",
-        "| training | pairs | median ratio | min ratio | > exact | max gap to full batch | nodes/step | median s |",
-        "|---|---|---|---|---|---|---|---|",
+        *table_head(["training", "pairs", "median ratio", "min ratio", "> exact", "max gap to full batch", "nodes/step",
+                     "median s"]),
         *summary,
         "",
-        "| training | pair | kind | exact | estimate | lower bound | ratio | seconds |",
-        "|---|---|---|---|---|---|---|---|",
+        *table_head(["training", "pair", "kind", "exact", "estimate", "lower bound", "ratio", "seconds"]),
         *lines,
         "",
     ]
@@ -530,7 +503,7 @@ def main(argv=None) -> int:
     parser.add_argument("--parts", default=",".join(PARTS))
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--timeout", type=float, default=600)
-    parser.add_argument("--out", default=str(HERE / "results" / "scaling.json"))
+    parser.add_argument("--out", default=str(RESULTS / "scaling.json"))
     parser.add_argument("--compare", type=int, default=0, metavar="PAIRS")
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args(argv)

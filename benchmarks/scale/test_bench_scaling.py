@@ -1,6 +1,6 @@
 """Speed of the parts measured by ``run_scaling.py``, at small sizes, with a correctness check after each timing.
 
-Run with ``python -m pytest benchmarks/test_bench_scaling.py --benchmark-only``. The graphs are the
+Run with ``python -m pytest benchmarks/scale/test_bench_scaling.py --benchmark-only``. The graphs are the
 seeded random graphs of ``run_scaling.py`` (``|E|`` undirected edges on ``|E| / 4`` nodes); the
 growth with ``|E|`` up to 10^6 edges, with peak memory, is in ``results/scaling.md``.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import certificate_error
-from run_scaling import _critic, clouds, critic_step, random_graph
 
 import graphwgan
-from graphwgan.estimate import _NodeDraws, _subgraph_module
+from benchmarks.ruler.protocol import certificate_error
+from benchmarks.scale.run_scaling import clouds, critic_step, make_critic, random_graph
+from graphwgan.estimate import NodeDraws, subgraph_critic
 from graphwgan.sampling import NeighborhoodSampler
 
 SIZES = [10_000, 100_000]
@@ -46,12 +46,12 @@ def test_full_batch_critic_step(benchmark, graphs, size):
 def test_minibatch_critic_step(benchmark, graphs, size):
     data = graphs[size]
     n = int(data.num_nodes)
-    critic, x = _critic(n)
+    critic, x = make_critic(n)
     mu, nu = clouds(n)
     ei, ew = data.edge_index, data.edge_weight.float()
     sampler = NeighborhoodSampler(ei, n, num_hops=2, edge_weight=ew)
-    module = _subgraph_module(critic)
-    draws = _NodeDraws(mu - nu)
+    module = subgraph_critic(critic)
+    draws = NodeDraws(mu - nu)
     optimizer = torch.optim.Adam(critic.parameters(), lr=1e-2)
     generator = torch.Generator().manual_seed(0)
 

@@ -11,7 +11,7 @@ scorers built from the fitted model's symmetric score matrix ``S = Pi P + (Pi P)
 Only the validation pairs select the setting; the test AUC / AP are reported for the selected
 one. Uses dense ``n x n`` matrices (Cora-ML has 2,810 nodes): an experiment, not library code.
 
-    OMP_NUM_THREADS=1 python benchmarks/run_link_prediction_sweep.py
+    OMP_NUM_THREADS=1 python -m benchmarks.synthesis.run_link_prediction_sweep
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ import numpy as np
 import torch
 
 from graphwgan import metrics
-from graphwgan.baselines import CELL
 from graphwgan.splits import load_cell_split
-from graphwgan.synthesis import GraphSynthesizer
+from graphwgan.synthesis import CELL, GraphSynthesizer
 
 SETTINGS = {
     "CELL rank 9": lambda seed: CELL(random_state=seed),

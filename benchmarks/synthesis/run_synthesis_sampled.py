@@ -2,7 +2,7 @@
 
 ``--graph cora_ml``: on the CELL split, GraphSynthesizer and CELL trained with the exact passes
 (``num_negatives=None``) and with ``num_negatives=1024`` (seeds 0-2, 3 samples each, ``eo_target=0.52``):
-epochs, fit seconds, EO, the mean relative error of the statistics of ``run_synthesis_table.py``, triangles,
+epochs, fit seconds, EO, the mean relative error of the statistics of ``run_synthesis_table``, triangles,
 test AUC. For the sampled models it also reports how far their approximations are from the exact
 quantities of the same factors: the L1 distance between the approximate and the exact stationary law,
 the largest error of the estimated log-normalisers, and the statistics of a graph drawn with the exact
@@ -15,56 +15,60 @@ and seconds it takes, peak RSS, and a sample's statistics against the real graph
 Prints one JSON line per row; ``--out FILE`` appends them to a JSON-lines file, and ``--report FILE`` writes
 ``results/synthesis_sampled.md`` from such a file.
 
-    OMP_NUM_THREADS=1 python benchmarks/run_synthesis_sampled.py --graph cora_ml --out results/sampled_rows.jsonl
-    OMP_NUM_THREADS=1 python benchmarks/run_synthesis_sampled.py --graph cora_ml --negatives 4096 \
-        --models GraphSynthesizer --out results/sampled_rows.jsonl
-    OMP_NUM_THREADS=1 python benchmarks/run_synthesis_sampled.py --graph pubmed --out results/sampled_rows.jsonl
-    python benchmarks/run_synthesis_sampled.py --report results/sampled_rows.jsonl
+    OMP_NUM_THREADS=1 python -m benchmarks.synthesis.run_synthesis_sampled --graph cora_ml \
+        --out benchmarks/results/sampled_rows.jsonl
+    OMP_NUM_THREADS=1 python -m benchmarks.synthesis.run_synthesis_sampled --graph cora_ml --negatives 4096 \
+        --models GraphSynthesizer --out benchmarks/results/sampled_rows.jsonl
+    OMP_NUM_THREADS=1 python -m benchmarks.synthesis.run_synthesis_sampled --graph pubmed \
+        --out benchmarks/results/sampled_rows.jsonl
+    python -m benchmarks.synthesis.run_synthesis_sampled --report benchmarks/results/sampled_rows.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
-import sys
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from run_synthesis_table import STATS  # noqa: E402
+from benchmarks.common import (
+    RESULTS,
+    commit,
+    emit,
+    fit_and_sample,
+    load_graph,
+    machine_line,
+    max_rss_bytes,
+    table_head,
+    today,
+)
+from benchmarks.synthesis.run_synthesis_table import STATS
 
 SEEDS = (0, 1, 2)
 SAMPLES = 3
 
 
 def _emit(row, out):
-    from run_wasserstein_table import commit
-
     row["commit"] = commit()
-    print(json.dumps(row), flush=True)
-    if out:
-        with open(out, "a") as handle:
-            handle.write(json.dumps(row) + "\n")
+    emit(row, out)
 
 
 def cora_ml(out, negatives_list=(None, 1024), models=("GraphSynthesizer", "CELL")):
     import torch
 
-    from graphwgan import baselines, metrics
-    from graphwgan.baselines import _cell_sample_keys, _keys_to_data, _score_rows, _stationary
+    from graphwgan import metrics
     from graphwgan.splits import load_split
-    from graphwgan.synthesis import GraphSynthesizer
+    from graphwgan.synthesis import CELL, GraphSynthesizer
+    from graphwgan.synthesis.exact_walk import cell_sample_keys, score_rows
+    from graphwgan.synthesis.generator import keys_to_data
+    from graphwgan.synthesis.stationary import stationary_law
 
     split = load_split("cora_ml")
     train = split.train
     reference = metrics.graph_statistics(train)
-    classes = {"GraphSynthesizer": GraphSynthesizer, "CELL": baselines.CELL}
+    classes = {"GraphSynthesizer": GraphSynthesizer, "CELL": CELL}
     for name in models:
         model_class = classes[name]
         for negatives in negatives_list:
@@ -84,66 +88,52 @@ def cora_ml(out, negatives_list=(None, 1024), models=("GraphSynthesizer", "CELL"
                        "triangles": mean["triangle_count"], "max_degree": mean["max_degree"], "auc": lp.roc_auc}
                 if negatives is not None:
                     source, target = model.source_factors_, model.target_factors_
-                    pi, lse, _ = _stationary(source, target, torch.as_tensor(model.stationary_, dtype=torch.float32))
+                    start = torch.as_tensor(model.stationary_, dtype=torch.float32)
+                    pi, lse, _ = stationary_law(source, target, start)
                     row["pi_l1"] = float(np.abs(pi.double().numpy() - model.stationary_).sum())
                     row["lse_max_error"] = float((lse - model._lse).abs().max())
                     row["lse_mean_error"] = float((lse - model._lse).abs().mean())
-                    keys = _cell_sample_keys(_score_rows(source, target, lse, pi), model.num_nodes_, model.num_edges_,
-                                             torch.Generator().manual_seed(seed))
-                    exact = metrics.graph_statistics(_keys_to_data(keys.numpy(), model.num_nodes_, {}))
+                    keys = cell_sample_keys(score_rows(source, target, lse, pi), model.num_nodes_, model.num_edges_,
+                                            torch.Generator().manual_seed(seed))
+                    exact = metrics.graph_statistics(keys_to_data(keys.numpy(), model.num_nodes_, {}))
                     row["exact_sampler_mre"] = metrics.mean_relative_error({k: exact[k] for k in STATS}, reference,
                                                                            keys=STATS)
                 _emit(row, out)
 
 
 def pubmed(out, max_epochs):
-    from graphwgan import datasets, metrics
+    from graphwgan import metrics
     from graphwgan.synthesis import GraphSynthesizer
 
-    graph = datasets.load("pubmed", largest_component=True)
+    graph = load_graph("pubmed")
     model = GraphSynthesizer(eo_target=0.52, eval_every=10, max_epochs=max_epochs, random_state=0)
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # the row records whether the target was reached
-        model.fit(graph)
-    fit_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    sample = model.sample(seed=1)
-    sample_seconds = time.perf_counter() - start
-    real = metrics.graph_statistics(graph)
-    fake = metrics.graph_statistics(sample)
+    run = fit_and_sample(model, graph, STATS)  # the row records whether the target was reached
     _emit({"graph": "pubmed", "model": "GraphSynthesizer", "num_negatives": "auto", "nodes": int(graph.num_nodes),
            "edges": int(graph.num_edges // 2), "epochs": model.n_epochs_, "converged": model.converged_,
-           "fit_seconds": fit_seconds, "sample_seconds": sample_seconds, "eval_eo": model.edge_overlap_,
-           "sample_eo": metrics.edge_overlap(sample, graph), "eo_history": model.history_.edge_overlap,
-           "seconds_history": model.history_.seconds,
-           "real": {k: real[k] for k in STATS}, "sample": {k: fake[k] for k in STATS},
-           "mre": metrics.mean_relative_error({k: fake[k] for k in STATS}, real, keys=STATS),
-           "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9}, out)
+           "fit_seconds": run["fit_seconds"], "sample_seconds": run["sample_seconds"], "eval_eo": model.edge_overlap_,
+           "sample_eo": metrics.edge_overlap(run["sample"], graph), "eo_history": model.history_.edge_overlap,
+           "seconds_history": model.history_.seconds, "real": run["real"], "sample": run["sample_stats"],
+           "mre": metrics.mean_relative_error(run["sample_stats"], run["real"], keys=STATS),
+           "peak_rss_gb": max_rss_bytes() / 1e9}, out)
 
 
 def report(path):
     """``results/synthesis_sampled.md`` from the JSON lines in ``path`` (the last row per key wins)."""
-    import datetime
-
-    from run_wasserstein_table import commit, machine
-
     rows = {}
     for line in Path(path).read_text().splitlines():
         row = json.loads(line)
         rows[(row["graph"], row["model"], str(row["num_negatives"]), row.get("seed"))] = row
-    info = machine()
     lines = [
         "# The sampled softmax against the exact passes",
         "",
-        "- command: `OMP_NUM_THREADS=1 python benchmarks/run_synthesis_sampled.py --graph cora_ml` and `--graph pubmed`"
+        "- command: `OMP_NUM_THREADS=1 python -m benchmarks.synthesis.run_synthesis_sampled --graph cora_ml` and"
+        " `--graph pubmed`"
         " (rows in `results/sampled_rows.jsonl`), then `--report results/sampled_rows.jsonl`",
         f"- commit: {commit()} when this was written; rows measured at commits "
         f"{sorted({r.get('commit', '160bfe0') for r in rows.values()})} (rows without a stamp: 160bfe0, whose"
-        " sampled-walk code is the one measured); date: " + datetime.date.today().isoformat(),
-        "- machine: {cores} cores, {cpu}, {ram} RAM; Python {python}; {versions}".format(**info)
-        + "; one torch thread; measured while other jobs shared the 2 cores (load average about 3), so seconds"
-        " are inflated",
+        " sampled-walk code is the one measured); date: " + today(),
+        machine_line() + "; one torch thread; measured while other jobs shared the 2 cores (load average about 3), so"
+        " seconds are inflated",
         "",
         "## Cora-ML (CELL split): same models, exact passes against `num_negatives=1024`",
         "",
@@ -153,9 +143,8 @@ def report(path):
         " the same factors with the exact sampler (so the training's share of the gap shows apart from the"
         " sampler's).",
         "",
-        "| model | negatives | epochs | fit s | EO | MRE | triangles | max degree | test AUC | π L1 | ℓ error "
-        "| exact-sampler MRE |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        *table_head(["model", "negatives", "epochs", "fit s", "EO", "MRE", "triangles", "max degree", "test AUC",
+                     "π L1", "ℓ error", "exact-sampler MRE"]),
     ]
     for model in ("GraphSynthesizer", "CELL"):
         for negatives in sorted({k[2] for k in rows if k[0] == "cora_ml" and k[1] == model},
@@ -188,12 +177,11 @@ def report(path):
             f" {row['sample_eo']:.3f}; overlap per evaluation: {', '.join(f'{v:.3f}' for v in row['eo_history'])}",
             f"- mean relative error of the sample's statistics: {row['mre']:.3f}",
             "",
-            "| statistic | real | sample |",
-            "|---|---|---|",
+            *table_head(["statistic", "real", "sample"]),
             *[f"| {k} | {row['real'][k]:.4g} | {row['sample'][k]:.4g} |" for k in row["real"]],
             "",
         ]
-    out = HERE / "results" / "synthesis_sampled.md"
+    out = RESULTS / "synthesis_sampled.md"
     out.write_text("\n".join(lines))
     print(f"wrote {out}")
 

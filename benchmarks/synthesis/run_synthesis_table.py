@@ -18,24 +18,20 @@ Otherwise CELL and GraphSynthesizer stop at EO >= 0.52. Each graph has its own s
 ``benchmarks/results/synthesis.md`` (from its ``# Graph synthesis on ...`` heading to the next one); a run
 replaces its own section and keeps the others.
 
-    OMP_NUM_THREADS=1 python benchmarks/run_synthesis_table.py                  # Cora-ML
-    OMP_NUM_THREADS=1 python benchmarks/run_synthesis_table.py --graph citeseer --val-criterion
+    OMP_NUM_THREADS=1 python -m benchmarks.synthesis.run_synthesis_table                  # Cora-ML
+    OMP_NUM_THREADS=1 python -m benchmarks.synthesis.run_synthesis_table --graph citeseer --val-criterion
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import hashlib
-import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
-from run_wasserstein_table import REPO, _run, commit, machine
 
-from graphwgan import baselines, metrics
+from benchmarks.common import RESULTS, command_line, commit, git, load_average, source_digest, stamp_lines, table_head
+from graphwgan import metrics, synthesis
 from graphwgan.splits import load_split
 from graphwgan.synthesis import GraphSynthesizer
 
@@ -47,7 +43,7 @@ STATS = ["max_degree", "assortativity", "triangle_count", "square_count", "power
          "gini_coefficient", "edge_distribution_entropy", "largest_component_size", "clustering_coefficient",
          "characteristic_path_length", "spectral_gap"]
 #: the files whose code is measured; their digest is taken before and after the run
-SYNTHESIS_SOURCES = ("graphwgan/baselines.py", "graphwgan/synthesis.py", "graphwgan/splits.py")
+SYNTHESIS_SOURCES = ("graphwgan/baselines.py", "graphwgan/synthesis", "graphwgan/splits.py")
 
 GRAPHS = {
     "cora_ml": {
@@ -84,31 +80,16 @@ GRAPHS = {
 
 def models(blocks):
     return {
-        "Erdos-Renyi": lambda seed: baselines.ErdosRenyi(random_state=seed),
-        "configuration model": lambda seed: baselines.ConfigurationModel(random_state=seed),
-        f"DC-SBM ({blocks} spectral blocks)": lambda seed: baselines.DegreeCorrectedSBM(num_blocks=blocks,
-                                                                                      random_state=seed),
-        "CELL (ours, from the paper)": lambda seed: baselines.CELL(eo_target=EO_TARGET, random_state=seed),
-        "CELL checked every 5 epochs": lambda seed: baselines.CELL(eo_target=EO_TARGET, eval_every=5,
+        "Erdos-Renyi": lambda seed: synthesis.ErdosRenyi(random_state=seed),
+        "configuration model": lambda seed: synthesis.ConfigurationModel(random_state=seed),
+        f"DC-SBM ({blocks} spectral blocks)": lambda seed: synthesis.DegreeCorrectedSBM(num_blocks=blocks,
+                                                                                        random_state=seed),
+        "CELL (ours, from the paper)": lambda seed: synthesis.CELL(eo_target=EO_TARGET, random_state=seed),
+        "CELL checked every 5 epochs": lambda seed: synthesis.CELL(eo_target=EO_TARGET, eval_every=5,
                                                                    random_state=seed),
         "graphwgan GraphSynthesizer (transport weight 1)": lambda seed: GraphSynthesizer(eo_target=EO_TARGET,
                                                                                          random_state=seed),
     }
-
-
-def source_digest() -> str:
-    digest = hashlib.sha256()
-    for name in SYNTHESIS_SOURCES:
-        path = REPO / name
-        digest.update(path.read_bytes() if path.is_file() else b"")
-    return digest.hexdigest()[:12]
-
-
-def load_average() -> str:
-    try:
-        return Path("/proc/loadavg").read_text().split()[0]
-    except OSError:
-        return "unknown"
 
 
 def run(key: str) -> tuple[list[str], dict, dict]:
@@ -156,7 +137,7 @@ def val_criterion(key: str) -> list[str]:
 
     split = load_split(key)
     lines, best_test, at_top = [], {}, True
-    for name, cls in (("CELL", baselines.CELL), ("GraphSynthesizer", GraphSynthesizer)):
+    for name, cls in (("CELL", synthesis.CELL), ("GraphSynthesizer", GraphSynthesizer)):
         chosen, val_aucs, test_aucs, test_aps, overlaps = [], [], [], [], []
         for seed in SEEDS:
             best = None
@@ -199,8 +180,7 @@ def val_criterion(key: str) -> list[str]:
         "length, same seed, no EO stopping), keeps the one with the best validation AUC, and scores it on the test "
         "pairs; EO is that of one sample of the chosen model.",
         "",
-        "| model | epochs chosen (per seed) | EO | validation AUC | test AUC / AP |",
-        "|---|---|---|---|---|",
+        *table_head(["model", "epochs chosen (per seed)", "EO", "validation AUC", "test AUC / AP"]),
         *lines,
         "",
     ]
@@ -230,29 +210,21 @@ def verdict(key: str, numbers: dict) -> list[str]:
 def section(key: str, summary: list[str], rows: dict, notes: list[str], revision: str, verdicts: list[str],
             extra: list[str]) -> str:
     spec = GRAPHS[key]
-    command = "OMP_NUM_THREADS=1 python benchmarks/run_synthesis_table.py"
-    if key != "cora_ml":
-        command += f" --graph {key}"
-    if extra:
-        command += " --val-criterion"
+    argv = ([] if key == "cora_ml" else ["--graph", key]) + (["--val-criterion"] if extra else [])
     lines = [
         f"# Graph synthesis on {spec['title']}",
         "",
-        f"- command: `{command}`",
-        f"- commit: {revision}; date: {datetime.date.today().isoformat()}",
-        "- machine: {cores} cores, {cpu}, {ram} RAM; Python {python}; {versions}".format(**machine())
-        + f"; torch threads: {os.environ.get('OMP_NUM_THREADS', 'default')}",
+        *stamp_lines(command_line(__file__, argv), revision),
         f"- protocol: {spec['protocol']}; {len(SEEDS)} seeds x {SAMPLES} samples per model; EO against the "
         f"training graph; CELL and GraphSynthesizer stop at EO >= {EO_TARGET}.",
         "- `GraphSynthesizer` is CELL's low-rank random walk plus the shortest-path transport term "
-        "(`graphwgan/synthesis.py`); 'CELL checked every 5 epochs' stops at the same granularity, for a fair EO.",
+        "(`graphwgan/synthesis/`); 'CELL checked every 5 epochs' stops at the same granularity, for a fair EO.",
         *notes,
         "",
         "## Summary",
         "",
-        "| model | mean relative error of the statistics | EO | W1 of degree distributions | test AUC / AP "
-        "| fit seconds |",
-        "|---|---|---|---|---|---|",
+        *table_head(["model", "mean relative error of the statistics", "EO", "W1 of degree distributions",
+                     "test AUC / AP", "fit seconds"]),
         *summary,
         "",
         "Published anchors: " + "; ".join(f"{k}: {v}" for k, v in spec["anchors"].items()) + ".",
@@ -287,22 +259,23 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     # the modules imported above are the code that runs: record its state now, before the run
-    revision, digest, load_before, wall = commit(), source_digest(), load_average(), time.perf_counter()
-    dirty = _run(["git", "status", "--porcelain", "--", *SYNTHESIS_SOURCES])
+    revision, digest = commit(), source_digest(SYNTHESIS_SOURCES)
+    load_before, wall = load_average(first_only=True), time.perf_counter()
+    dirty = git("status", "--porcelain", "--", *SYNTHESIS_SOURCES)
     summary, rows, numbers = run(args.graph)
     extra = val_criterion(args.graph) if args.val_criterion else []
     wall = time.perf_counter() - wall
     notes = [f"- run: {wall / 60:.1f} min wall; 1-minute load average {load_before} at the start and "
-             f"{load_average()} at the end (the 2 cores were shared with parallel work, so the seconds are "
-             "loaded timings)."]
+             f"{load_average(first_only=True)} at the end (the 2 cores were shared with parallel work, so the seconds "
+             "are loaded timings)."]
     files = ", ".join(SYNTHESIS_SOURCES)
     if dirty:
         notes.append(f"- the measured synthesis files had uncommitted changes at the start (sha256 of {files}: "
                      f"{digest}).")
-    if source_digest() != digest:
+    if source_digest(SYNTHESIS_SOURCES) != digest:
         notes.append(f"- {files} changed on disk during the run; the run used the modules as imported at its start "
                      f"(sha256 {digest}).")
-    out = Path(__file__).parent / "results" / "synthesis.md"
+    out = RESULTS / "synthesis.md"
     text = out.read_text() if out.is_file() else ""
     body = section(args.graph, summary, rows, notes, revision, verdict(args.graph, numbers), extra)
     out.write_text(replace_section(text, f"# Graph synthesis on {GRAPHS[args.graph]['title'].split(' (')[0]}", body))

@@ -101,15 +101,8 @@ class GraphSynthesizer(LowRankWalkModel):
         device: Any = "cpu",
         verbose: bool = False,
     ) -> None:
-        self.rank = rank
-        self.lr = lr
-        self.max_epochs = max_epochs
-        self.eo_target = eo_target
-        self.eval_every = eval_every
-        self.num_negatives = num_negatives
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
+        super().__init__(rank=rank, lr=lr, max_epochs=max_epochs, eo_target=eo_target, eval_every=eval_every,
+                         num_negatives=num_negatives, random_state=random_state, device=device, verbose=verbose)
         self.transport_weight = transport_weight
         self.transport_cap = transport_cap
 

@@ -68,6 +68,18 @@ class LowRankWalkModel(GraphGenerator):
     the subclasses' ``__init__``.
     """
 
+    def __init__(self, *, rank: int, lr: float, max_epochs: int, eo_target: float, eval_every: int,
+                 num_negatives: int | str | None, random_state: Any, device: Any, verbose: bool) -> None:
+        self.rank = rank
+        self.lr = lr
+        self.max_epochs = max_epochs
+        self.eo_target = eo_target
+        self.eval_every = eval_every
+        self.num_negatives = num_negatives
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
     def _check_params(self):
         name = type(self).__name__
         check_int(self.rank, "rank", name, minimum=1)
