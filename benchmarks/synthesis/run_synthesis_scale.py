@@ -95,19 +95,19 @@ def probe(dataset: str, model_name: str) -> None:
     # the exact passes' transport ball, one training pass and the row blocks have no public form
     # (graphwgan.synthesis keeps them private); this probe reads them from their modules
     if transport is not None:
-        problem.transport = balls._transport_ball(uv, n, *transport, torch.device("cpu"), None)
+        problem.transport = balls.transport_ball(uv, n, *transport, torch.device("cpu"), None)
     setup = time.perf_counter() - start
     generator = torch.Generator().manual_seed(0)
     source = torch.randn(n, 9, generator=generator) / 3
     target = torch.randn(n, 9, generator=generator) / 3
     start = time.perf_counter()
-    step = exact_walk._walk_pass(source, target, problem, stationary=problem.degrees / problem.degrees.sum())
+    step = exact_walk.walk_pass(source, target, problem, stationary=problem.degrees / problem.degrees.sum())
     epoch = time.perf_counter() - start
     start = time.perf_counter()
     pi, lse, passes = stationary_law(source, target, step.flow, max_passes=1)
     one_pass = (time.perf_counter() - start) / passes
     rows = score_rows(source, target, lse, pi)
-    row_blocks = blocks._row_blocks(n)
+    row_blocks = blocks.row_blocks(n)
     start = time.perf_counter()
     a, b = row_blocks[len(row_blocks) // 2]
     key = torch.rand((b - a, n), generator=generator).log_().neg_().log_()

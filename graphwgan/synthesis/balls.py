@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["HopBalls", "hop_balls", "transport_gains"]
+__all__ = ["HopBalls", "hop_balls", "transport_ball", "transport_gains"]
 
 _BALL_BLOCK_ENTRIES = 1 << 21
 _NEGATIVE_BLOCK_ENTRIES = 1 << 22
@@ -125,7 +125,7 @@ class _Transport:
     gains: Any
 
 
-def _transport_ball(uv, n, weight, cap, device, budget):
+def transport_ball(uv, n, weight, cap, device, budget):
     r"""GraphSynthesizer's transport term for the exact passes: the balls :math:`B(u)` and their gains.
 
     The balls are :math:`\{v : d(u, v) \le \lceil c \rceil\}` (``c(u, v) = d(u, v) - 1 < cap`` exactly

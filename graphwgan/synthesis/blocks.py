@@ -6,13 +6,15 @@ The exact walk passes, the stationary solver and the sampler never hold a whole
 
 from __future__ import annotations
 
+__all__ = ["row_blocks"]
+
 # Entries per block of rows in CELL's passes over the n x n logits (training, pi, scores, sampling): about 4M.
 _CHUNK_ENTRIES = 1 << 22
 # CELL keeps all of P for the stationary solve when it has at most this many entries (64 MB; n <= 4096).
 _DENSE_CACHE_ENTRIES = 1 << 24
 
 
-def _row_blocks(n):
+def row_blocks(n):
     """``(start, stop)`` row ranges of about ``_CHUNK_ENTRIES`` entries of an ``n``-wide matrix."""
     rows = max(1, _CHUNK_ENTRIES // n)
     return [(start, min(n, start + rows)) for start in range(0, n, rows)]

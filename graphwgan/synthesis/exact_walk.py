@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 
 from graphwgan.synthesis.balls import _Transport
-from graphwgan.synthesis.blocks import _DENSE_CACHE_ENTRIES, _row_blocks
+from graphwgan.synthesis.blocks import _DENSE_CACHE_ENTRIES, row_blocks
 from graphwgan.synthesis.stationary import stationary_law
 
-__all__ = ["cell_sample_keys", "score_rows", "walk_problem"]
+__all__ = ["cell_sample_keys", "score_rows", "walk_pass", "walk_problem"]
 
 @dataclass
 class _WalkProblem:
@@ -46,7 +46,7 @@ class _ExactWalk:
         self.warm = problem.degrees / problem.degrees.sum()
 
     def step(self, source, target, generator):
-        step = _walk_pass(source.detach(), target.detach(), self.problem, stationary=self.warm)
+        step = walk_pass(source.detach(), target.detach(), self.problem, stationary=self.warm)
         source.grad, target.grad = step.grad_source, step.grad_target
         self.warm = step.flow / step.flow.sum()  # one power step with the pre-step P: a warm start
         return step.loss
@@ -75,7 +75,7 @@ def walk_problem(uv, n, device):
                         indices=torch.from_numpy(col).to(device))
 
 
-def _walk_pass(source, target, problem, *, stationary=None, need_grad=True):
+def walk_pass(source, target, problem, *, stationary=None, need_grad=True):
     r"""Loss and gradient of CELL (plus the transport term if any) in one pass over row blocks.
 
     Each block of logits :math:`W_{b\cdot} = U_b V^\top` is formed once and turned in place into
@@ -105,7 +105,7 @@ def _walk_pass(source, target, problem, *, stationary=None, need_grad=True):
     edge_logits = torch.zeros((), dtype=torch.float64, device=device)
     saving = torch.zeros((), dtype=torch.float64, device=device)
     gains = None if transport is None else transport.gains.to(dtype)
-    for start, stop in _row_blocks(n):
+    for start, stop in row_blocks(n):
         block = source[start:stop] @ target_t
         flat = block.view(-1)
         e0, e1 = int(problem.indptr[start]), int(problem.indptr[stop])
@@ -163,7 +163,7 @@ def _walk_loss():
         @staticmethod
         def forward(ctx, source, target, problem):
             need = ctx.needs_input_grad[0] or ctx.needs_input_grad[1]
-            step = _walk_pass(source, target, problem, need_grad=need)
+            step = walk_pass(source, target, problem, need_grad=need)
             ctx.grads = (step.grad_source, step.grad_target)
             return torch.tensor(step.loss, dtype=source.dtype, device=source.device)
 
@@ -202,7 +202,7 @@ def score_rows(source, target, lse, stationary):
 
     if n * n > _DENSE_CACHE_ENTRIES:
         return compute
-    scores = torch.cat([compute(start, stop) for start, stop in _row_blocks(n)])
+    scores = torch.cat([compute(start, stop) for start, stop in row_blocks(n)])
     return lambda start, stop, first=0: scores[start:stop, first:]
 
 
@@ -221,7 +221,7 @@ def cell_sample_keys(score_rows, n, num_edges, generator):
 
     nodes = torch.arange(n)
     first = torch.empty(n, dtype=torch.int64)
-    blocks = _row_blocks(n)
+    blocks = row_blocks(n)
     for start, stop in blocks:
         cumulative = score_rows(start, stop, 0).to(torch.float64).cumsum_(dim=1)
         uniform = torch.rand(stop - start, 1, generator=generator, dtype=torch.float64)

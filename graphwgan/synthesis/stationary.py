@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphwgan.synthesis.balls import _block_ball, _blocks
-from graphwgan.synthesis.blocks import _DENSE_CACHE_ENTRIES, _row_blocks
+from graphwgan.synthesis.blocks import _DENSE_CACHE_ENTRIES, row_blocks
 
 __all__ = ["sampled_stationary", "stationary_law"]
 
@@ -42,7 +42,7 @@ def stationary_law(source, target, start, tol=1e-6, max_passes=200):
         passes += 1
         vector = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64)).to(device=device, dtype=dtype)
         out = torch.zeros(n, dtype=torch.float64, device=device)
-        for index, (begin, stop) in enumerate(_row_blocks(n)):
+        for index, (begin, stop) in enumerate(row_blocks(n)):
             if cache is not None and index < len(cache):
                 block = cache[index]
             elif passes == 1:

@@ -13,7 +13,7 @@ import numpy as np
 from graphwgan._checks import check_int, check_real, resolve_device, to_numpy
 from graphwgan._estimator import read_estimator, write_estimator
 from graphwgan._random import torch_generator
-from graphwgan.synthesis.balls import _transport_ball
+from graphwgan.synthesis.balls import transport_ball
 from graphwgan.synthesis.blocks import _cell_memory, _physical_memory
 from graphwgan.synthesis.exact_walk import _ExactWalk, cell_sample_keys, score_rows, walk_problem
 from graphwgan.synthesis.generator import GraphGenerator, _edge_overlap
@@ -79,6 +79,12 @@ class LowRankWalkModel(GraphGenerator):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+
+    @property
+    def log_normalizers_(self):
+        r"""The fitted log-normalisers :math:`\ell_u = \log \sum_v e^{(U V^\top)_{uv}}` (float32 tensor, CPU)."""
+        self._check_fitted("log_normalizers_")
+        return self._lse
 
     def _check_params(self):
         name = type(self).__name__
@@ -177,7 +183,7 @@ class LowRankWalkModel(GraphGenerator):
         if negatives is None:
             problem = walk_problem(uv, n, device)
             if transport is not None:
-                problem.transport = _transport_ball(uv, n, *transport, device, budget)
+                problem.transport = transport_ball(uv, n, *transport, device, budget)
             return _ExactWalk(problem)
         degrees = torch.from_numpy(np.bincount(np.r_[uv[0], uv[1]], minlength=n).astype(np.float32)).to(device)
         radius = _SAMPLED_RADIUS if transport is None else math.ceil(transport[1])

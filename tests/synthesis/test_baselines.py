@@ -1,4 +1,4 @@
-"""Tests for graphwgan.baselines: ErdosRenyi, ConfigurationModel, DegreeCorrectedSBM, CELL."""
+"""Tests for the baselines of graphwgan.synthesis: ErdosRenyi, ConfigurationModel, DegreeCorrectedSBM, CELL."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from torch_geometric.data import Data
 
 from graphwgan.graph import to_graph, undirected_edges
 from graphwgan.synthesis import CELL, CELLHistory, ConfigurationModel, DegreeCorrectedSBM, ErdosRenyi, NotFittedError
-from graphwgan.synthesis.exact_walk import _walk_loss, _walk_pass, cell_sample_keys, score_rows, walk_problem
+from graphwgan.synthesis.exact_walk import _walk_loss, cell_sample_keys, score_rows, walk_pass, walk_problem
 from graphwgan.synthesis.generator import _distinct_pairs
 from graphwgan.synthesis.stationary import stationary_law
 
@@ -473,13 +473,13 @@ def test_cell_passes_over_row_blocks_match_one_block(monkeypatch, fitted_cell, c
     problem = walk_problem(uv, n, torch.device("cpu"))
     source, target = fitted_cell.source_factors_, fitted_cell.target_factors_
     pi = torch.from_numpy(fitted_cell.stationary_).float()
-    whole = _walk_pass(source, target, problem, stationary=pi)
+    whole = walk_pass(source, target, problem, stationary=pi)
     whole_pi, whole_lse, _ = stationary_law(source, target, problem.degrees)
     whole_rows = score_rows(source, target, whole_lse, whole_pi)(0, n)
     monkeypatch.setattr("graphwgan.synthesis.blocks._CHUNK_ENTRIES", 7 * n)  # 35 blocks of 7 rows
     monkeypatch.setattr("graphwgan.synthesis.exact_walk._DENSE_CACHE_ENTRIES", 0)  # recompute every product
     monkeypatch.setattr("graphwgan.synthesis.stationary._DENSE_CACHE_ENTRIES", 0)
-    blocked = _walk_pass(source, target, problem, stationary=pi)
+    blocked = walk_pass(source, target, problem, stationary=pi)
     assert blocked.loss == pytest.approx(whole.loss, rel=1e-6)
     for a, b in [(blocked.lse, whole.lse), (blocked.flow, whole.flow), (blocked.grad_source, whole.grad_source),
                  (blocked.grad_target, whole.grad_target)]:

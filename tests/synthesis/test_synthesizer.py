@@ -80,14 +80,14 @@ def _dense_reference_loss(source, target, uv, n, weight, cap):
 @pytest.mark.parametrize("cap", [3.0, 2.5, 1.0])
 def test_fused_loss_matches_the_dense_definition_and_its_gradient_checks(cap):
     from graphwgan.graph import to_graph, undirected_edges
-    from graphwgan.synthesis.balls import _transport_ball
+    from graphwgan.synthesis.balls import transport_ball
     from graphwgan.synthesis.exact_walk import _walk_loss, walk_problem
 
     graph = nx.disjoint_union(nx.karate_club_graph(), nx.path_graph(5))  # two components: infinite distances
     uv, _ = undirected_edges(to_graph(graph))
     n = graph.number_of_nodes()
     problem = walk_problem(uv, n, torch.device("cpu"))
-    problem.transport = _transport_ball(uv, n, 0.7, cap, torch.device("cpu"), None)
+    problem.transport = transport_ball(uv, n, 0.7, cap, torch.device("cpu"), None)
     generator = torch.Generator().manual_seed(0)
     source = torch.randn(n, 3, dtype=torch.float64, generator=generator, requires_grad=True)
     target = torch.randn(n, 3, dtype=torch.float64, generator=generator, requires_grad=True)
@@ -108,21 +108,21 @@ def test_transport_balls_hold_the_hop_distances():
     from scipy.sparse.csgraph import shortest_path
 
     from graphwgan.graph import to_graph, undirected_edges
-    from graphwgan.synthesis.balls import _transport_ball
+    from graphwgan.synthesis.balls import transport_ball
 
     graph = nx.disjoint_union(nx.powerlaw_cluster_graph(80, 2, 0.3, seed=1), nx.cycle_graph(7))
     uv, _ = undirected_edges(to_graph(graph))
     n = graph.number_of_nodes()
     hops = shortest_path(sp.csr_array(nx.to_scipy_sparse_array(graph)), unweighted=True, directed=False)
     for cap, reach in [(3.0, 3), (2.5, 3), (1.0, 1)]:
-        ball = _transport_ball(uv, n, 1.0, cap, torch.device("cpu"), None)
+        ball = transport_ball(uv, n, 1.0, cap, torch.device("cpu"), None)
         rows = np.repeat(np.arange(n), np.diff(ball.indptr))
         cols = ball.indices.numpy()
         np.testing.assert_array_equal(ball.hops.numpy(), hops[rows, cols])
         assert ball.indptr[-1] == int((hops <= reach).sum())  # every node within reach, nothing else
         assert ball.gains.tolist() == pytest.approx([cap - 1.0] + [cap - h + 1 for h in range(1, reach + 1)])
     with pytest.raises(ValueError, match="lower transport_cap"):
-        _transport_ball(uv, n, 1.0, 3.0, torch.device("cpu"), budget=100)
+        transport_ball(uv, n, 1.0, 3.0, torch.device("cpu"), budget=100)
 
 
 def test_save_load_round_trip_keeps_the_class_and_the_transport_parameters(tmp_path, clustered):
