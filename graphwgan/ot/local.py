@@ -45,6 +45,8 @@ __all__ = ["LocalWassersteinResult", "wasserstein_local"]
 
 # distance rows held at once: (distinct sources in a chunk) x (nodes)
 _ROW_BUDGET = 10_000_000
+# cost entries of the pairs gathered at once
+_PAIR_BUDGET = 4_000_000
 _EPS = np.finfo(np.float64).eps
 
 
@@ -198,54 +200,181 @@ def _solve_rows(adjacency, component: np.ndarray, excess, limits: np.ndarray, un
     k = excess.shape[0]
     indptr, indices, values = excess.indptr, excess.indices, excess.data
     is_source = values > 0
+    entry_row = np.repeat(np.arange(k), np.diff(indptr))
+    # the supports of every pair, flat and in row order: X (excess) and Y (deficit)
+    x_row, y_row = entry_row[is_source], entry_row[~is_source]
+    flat = _Supports(
+        x=indices[is_source], y=indices[~is_source], p=values[is_source], q=-values[~is_source],
+        x_row=x_row, y_row=y_row,
+        x_count=np.bincount(x_row, minlength=k), y_count=np.bincount(y_row, minlength=k),
+    )
+    # totals agree to 1e-9 relative: the rounding moves onto q
+    p_total = np.bincount(x_row, weights=flat.p, minlength=k)
+    q_total = np.bincount(y_row, weights=flat.q, minlength=k)
+    flat.q *= np.divide(p_total, q_total, out=np.ones(k), where=q_total > 0)[y_row]
+    flat.x_start = np.r_[0, np.cumsum(flat.x_count)]
+    flat.y_start = np.r_[0, np.cumsum(flat.y_count)]
+    pairs = flat.x_count * flat.y_count
+
     distance = np.zeros(k)
     gap = np.zeros(k)
-    sizes = np.zeros((k, 2), dtype=np.int64)
     show = sys.stderr.isatty() if verbose is None else bool(verbose)
     per_chunk = max(1, _ROW_BUDGET // max(n, 1))
     position = np.full(n, -1, dtype=np.int64)
     bar = tqdm(total=k, desc="W1", unit="pair", disable=not show, file=sys.stderr, leave=False)
+    all_sources = np.unique(flat.x)
     start = 0
     while start < k:
-        # grow the chunk while its distinct sources fit the row budget
-        stop, sources = start, []
-        marked = 0
-        while stop < k:
-            row_nodes = indices[indptr[stop]:indptr[stop + 1]]
-            row_sources = row_nodes[is_source[indptr[stop]:indptr[stop + 1]]]
-            new = row_sources[position[row_sources] < 0]
-            if marked + new.size > per_chunk and stop > start:
-                break
-            position[new] = np.arange(marked, marked + new.size)
-            marked += new.size
-            sources.append(new)
-            stop += 1
-        source_nodes = np.concatenate(sources) if sources else np.empty(0, dtype=np.int64)
-        limit = float(limits[start:stop].max()) if stop > start else np.inf
+        if start == 0 and all_sources.size <= per_chunk:
+            stop, source_nodes = k, all_sources  # one search per distinct source for every pair
+        else:
+            stop, source_nodes = _source_chunk(flat, start, k, per_chunk, position)
+        position[source_nodes] = np.arange(source_nodes.size)
+        limit = float(limits[start:stop].max())
         rows = dijkstra(adjacency, directed=False, indices=source_nodes, limit=limit, unweighted=unit) \
             if source_nodes.size else np.empty((0, n))
-        for row in range(start, stop):
-            lo, hi = indptr[row], indptr[row + 1]
-            nodes, masses, positive = indices[lo:hi], values[lo:hi], is_source[lo:hi]
-            x_nodes, y_nodes = nodes[positive], nodes[~positive]
-            p, q = masses[positive], -masses[~positive]
-            sizes[row] = x_nodes.size, y_nodes.size
-            if x_nodes.size == 0:
-                continue
-            cost = rows[position[x_nodes]][:, y_nodes]  # whole rows first: cache-friendly
-            if not np.all(np.isfinite(cost)):
-                _raise_unreached(row, x_nodes, y_nodes, cost, component, limits[row])
-            distance[row], gap[row] = _solve_block(p, q, cost, row)
+        first = start
+        while first < stop:  # blocks of pairs, at most _PAIR_BUDGET cost entries at a time
+            last = first + 1 + int(np.searchsorted(np.cumsum(pairs[first + 1:stop]), _PAIR_BUDGET - pairs[first]))
+            last = min(last, stop)
+            _solve_pairs(flat, rows, position, first, last, distance, gap, component, limits)
+            bar.update(last - first)
+            first = last
         position[source_nodes] = -1
-        bar.update(stop - start)
         start = stop
     bar.close()
+    sizes = np.stack([flat.x_count, flat.y_count], axis=1)
     return LocalWassersteinResult(distance, gap, sizes)
 
 
-def _raise_unreached(row: int, x_nodes, y_nodes, cost, component, limit) -> None:
-    i, j = np.argwhere(~np.isfinite(cost))[0]
-    x, y = int(x_nodes[i]), int(y_nodes[j])
+@dataclass
+class _Supports:
+    """Flat supports of all pairs: ``x`` (excess nodes, masses ``p``) and ``y`` (deficit, ``q``)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    p: np.ndarray
+    q: np.ndarray
+    x_row: np.ndarray
+    y_row: np.ndarray
+    x_count: np.ndarray
+    y_count: np.ndarray
+    x_start: np.ndarray | None = None
+    y_start: np.ndarray | None = None
+
+
+def _source_chunk(flat: _Supports, start: int, k: int, per_chunk: int, position: np.ndarray):
+    """Rows ``start:stop`` whose distinct sources fit ``per_chunk`` (at least one row)."""
+    stop, sources, marked = start, [], 0
+    while stop < k:
+        row_sources = flat.x[flat.x_start[stop]:flat.x_start[stop + 1]]
+        new = row_sources[position[row_sources] < 0]
+        if marked + new.size > per_chunk and stop > start:
+            break
+        position[new] = np.arange(marked, marked + new.size)  # marks them as taken
+        marked += new.size
+        sources.append(new)
+        stop += 1
+    source_nodes = np.concatenate(sources) if sources else np.empty(0, dtype=np.int64)
+    position[source_nodes] = -1
+    return stop, source_nodes
+
+
+def _solve_pairs(flat: _Supports, rows: np.ndarray, position: np.ndarray, first: int, last: int,
+                 distance: np.ndarray, gap: np.ndarray, component: np.ndarray, limits: np.ndarray) -> None:
+    """Solve pairs ``first:last``, certified.
+
+    The cost blocks are gathered at once, closed forms are vectorised, the other blocks go through
+    the network simplex one at a time, and all of them are certified at once.
+    """
+    nx_, ny_ = flat.x_count[first:last], flat.y_count[first:last]
+    count = nx_ * ny_
+    if not count.any():
+        return
+    local_row = np.repeat(np.arange(last - first), count)
+    offset = np.r_[0, np.cumsum(count)]
+    within = np.arange(offset[-1]) - offset[local_row]
+    columns = ny_[local_row]
+    xi = flat.x_start[first + local_row] + within // columns  # index into the flat X arrays
+    yj = flat.y_start[first + local_row] + within % columns
+    cost = rows[position[flat.x[xi]], flat.y[yj]]
+    if not np.all(np.isfinite(cost)):
+        bad = int(np.flatnonzero(~np.isfinite(cost))[0])
+        row = first + int(local_row[bad])
+        _raise_unreached(row, int(flat.x[xi[bad]]), int(flat.y[yj[bad]]), component, limits[row])
+    # one point on a side: everything moves to (or from) it
+    simple = (nx_ == 1) | (ny_ == 1)
+    weight = np.where(nx_[local_row] == 1, flat.q[yj], flat.p[xi])
+    closed = np.bincount(local_row, weights=cost * weight, minlength=last - first)
+    distance[first:last] = np.where(simple, closed, 0.0)
+    hard = np.flatnonzero(~simple & (count > 0))
+    if hard.size == 0:
+        return
+    plan = np.zeros(offset[-1])
+    a = np.zeros(flat.x.size)
+    b = np.zeros(flat.y.size)
+    rows = first + hard
+    bounds = zip(rows.tolist(), flat.x_start[rows].tolist(), flat.x_start[rows + 1].tolist(),
+                 flat.y_start[rows].tolist(), flat.y_start[rows + 1].tolist(), offset[hard].tolist(),
+                 offset[hard + 1].tolist(), strict=True)
+    p, q = flat.p, flat.q
+    for row, xs, xe, ys, ye, cs, ce in bounds:
+        block_plan, a[xs:xe], b[ys:ye], code = _network_simplex(p[xs:xe], q[ys:ye],
+                                                                cost[cs:ce].reshape(xe - xs, ye - ys))
+        if code != 1:
+            raise RuntimeError(f"the network simplex did not reach an optimum on pair {row} (result code {code})")
+        plan[cs:ce] = block_plan.ravel()
+    _certify_blocks(flat, first, last, hard, local_row, offset, xi, yj, cost, plan, a, b, distance, gap)
+
+
+def _certify_blocks(flat: _Supports, first: int, last: int, hard: np.ndarray, local_row, offset, xi, yj, cost,
+                    plan, a, b, distance, gap) -> None:
+    """Certify every network-simplex block at once and store its value.
+
+    Per block: dual feasibility ``a_x + b_y <= d(x, y)`` on the whole block, the plan's marginals,
+    and the duality gap, within a few units in the last place of the sums involved
+    (``8 (|X| + |Y|) eps`` relative to the block's magnitudes).
+    """
+    size = last - first
+    starts = offset[hard]
+    primal = np.add.reduceat(plan * cost, starts)
+    slack = np.maximum.reduceat(a[xi] + b[yj] - cost, starts)
+    cost_max = np.maximum.reduceat(cost, starts)
+    rows = first + hard
+    # the supports of rows first:last are contiguous in the flat arrays
+    x0, x1 = flat.x_start[first], flat.x_start[last]
+    y0, y1 = flat.y_start[first], flat.y_start[last]
+    xr, yr = flat.x_row[x0:x1] - first, flat.y_row[y0:y1] - first
+    p, q, a, b = flat.p[x0:x1], flat.q[y0:y1], a[x0:x1], b[y0:y1]
+    dual = (np.bincount(xr, weights=a * p, minlength=size) + np.bincount(yr, weights=b * q, minlength=size))[hard]
+    a_max = np.zeros(size)
+    b_max = np.zeros(size)
+    np.maximum.at(a_max, xr, np.abs(a))
+    np.maximum.at(b_max, yr, np.abs(b))
+    row_sum = np.bincount(xi - x0, weights=plan, minlength=x1 - x0)
+    col_sum = np.bincount(yj - y0, weights=plan, minlength=y1 - y0)
+    x_err = np.zeros(size)
+    y_err = np.zeros(size)
+    np.maximum.at(x_err, xr, np.abs(row_sum - p))
+    np.maximum.at(y_err, yr, np.abs(col_sum - q))
+    total = np.bincount(xr, weights=p, minlength=size)[hard]
+    magnitude = cost_max + a_max[hard] + b_max[hard]
+    tol = 8.0 * (flat.x_count[rows] + flat.y_count[rows]) * _EPS
+    block_gap = np.abs(primal - dual)
+    marginal = np.maximum(x_err[hard], y_err[hard])
+    bad = (slack > tol * magnitude) | (marginal > tol * total) | (block_gap > tol * total * magnitude)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise RuntimeError(
+            f"the local transport of pair {int(rows[i])} fails its optimality certificate (dual violation "
+            f"{slack[i]:.3g}, marginal error {marginal[i]:.3g}, duality gap {block_gap[i]:.3g}); this is a bug in "
+            "graphwgan, please report it with the graph and masses"
+        )
+    distance[rows] = primal
+    gap[rows] = block_gap
+
+
+def _raise_unreached(row: int, x: int, y: int, component, limit) -> None:
     if component[x] != component[y]:
         raise ValueError(
             f"pair {row} has mass in connected components {int(component[x])} (node {x}) and "
@@ -256,35 +385,6 @@ def _raise_unreached(row: int, x_nodes, y_nodes, cost, component, limit) -> None
         f"radius {float(limit):.6g} of pair {row} is smaller than the distance between support nodes {x} and {y}; "
         "give an upper bound on the distances between the support points, or radius=None"
     )
-
-
-def _solve_block(p: np.ndarray, q: np.ndarray, cost: np.ndarray, row: int) -> tuple[float, float]:
-    """Exact transport between ``p`` (rows) and ``q`` (columns) on a dense cost block, certified."""
-    total = p.sum()
-    q = q * (total / q.sum())  # totals agree to 1e-9; the rounding moves onto q
-    if p.size == 1:
-        return float(q @ cost[0]), 0.0
-    if q.size == 1:
-        return float(p @ cost[:, 0]), 0.0
-    plan, a, b, code = _network_simplex(p, q, cost)
-    if code != 1:
-        raise RuntimeError(f"the network simplex did not reach an optimum on pair {row} (result code {code})")
-    primal = float(np.vdot(plan, cost))
-    dual = float(a @ p + b @ q)
-    gap = abs(primal - dual)
-    # dual feasibility on the whole block, marginals of the plan, and the gap; tolerances are a few
-    # units in the last place of the sums involved
-    slack = float((a[:, None] + (b - cost)).max())
-    marginal = max(float(np.abs(plan.sum(axis=1) - p).max()), float(np.abs(plan.sum(axis=0) - q).max()))
-    magnitude = float(cost.max()) + float(np.abs(a).max()) + float(np.abs(b).max())
-    tol = 8.0 * (p.size + q.size) * _EPS
-    if slack > tol * magnitude or marginal > tol * total or gap > tol * total * magnitude:
-        raise RuntimeError(
-            f"the local transport of pair {row} fails its optimality certificate (dual violation {slack:.3g}, "
-            f"marginal error {marginal:.3g}, duality gap {gap:.3g}); this is a bug in graphwgan, "
-            "please report it with the graph and masses"
-        )
-    return primal, gap
 
 
 def _network_simplex(p: np.ndarray, q: np.ndarray, cost: np.ndarray):
@@ -304,8 +404,8 @@ def _network_simplex(p: np.ndarray, q: np.ndarray, cost: np.ndarray):
     iterations = max(100_000, 50 * cost.size)
     if _EMD_C is not False:
         try:
-            plan, _, a, b, code = _EMD_C(p, q, np.ascontiguousarray(cost), iterations, 1)
-            return plan, np.asarray(a), np.asarray(b), int(code)
+            plan, _, a, b, code = _EMD_C(p, q, cost, iterations, 1)
+            return plan, a, b, code
         except TypeError:  # pragma: no cover - a different signature
             _EMD_C = False
     import warnings
