@@ -27,8 +27,8 @@ _LAZY_ATTRS = {
     "AnomalyDetector": "graphwgan.anomaly",
 }
 _LAZY_MODULES = {
-    "anomaly", "baselines", "cli", "datasets", "distributed", "estimate", "graph", "io", "lipschitz", "distances",
-    "metrics", "nn", "ot", "outliers", "sampling", "splits", "synthesis", "train",
+    "anomaly", "baselines", "cli", "convert", "curvature", "datasets", "distances", "distributed", "estimate", "graph",
+    "io", "lipschitz", "metrics", "nn", "ot", "outliers", "sampling", "splits", "synthesis", "train",
 }
 
 __all__ = sorted([*_LAZY_ATTRS, *_LAZY_MODULES, "__version__"])

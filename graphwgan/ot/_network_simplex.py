@@ -16,7 +16,12 @@ import numpy as np
 
 from graphwgan.ot._peeling import LeafPeeling
 
-__all__ = ["solve_transshipment"]
+__all__ = ["solve_transshipment", "supply_grid"]
+
+
+def supply_grid(num_nodes: int) -> float:
+    """The mass grid of :func:`_integer_supplies`, as a fraction of the total positive excess."""
+    return 2.0 ** -(51 - int(np.ceil(np.log2(3 * max(num_nodes, 2)))))
 
 
 def _integer_supplies(excess: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -29,7 +34,7 @@ def _integer_supplies(excess: np.ndarray) -> tuple[np.ndarray, np.ndarray, float
     masses are restored afterwards when the flow is polished.
     """
     n = excess.size
-    steps = 2.0 ** (51 - int(np.ceil(np.log2(3 * max(n, 2)))))  # grid points per unit of mass
+    steps = 1.0 / supply_grid(n)  # grid points per unit of mass
     units = np.rint(excess * steps).astype(np.int64)
     # rounding may leave the integer excess unbalanced by a few units: absorb it at the largest entry
     units[np.argmax(np.abs(units))] -= units.sum()

@@ -1,0 +1,111 @@
+"""Ollivier-Ricci curvature: graphwgan beside GraphRicciCurvature 0.6.1 (method "OTD"), same run.
+
+For each graph both compute the curvature of every edge with ``alpha=0.5`` and the default walk
+weighting; the table gives both times, their ratio and the largest ``|kappa_graphwgan - kappa_GRC|``.
+GraphRicciCurvature runs with ``proc=2`` (its multiprocessing pool, both cores); graphwgan runs in
+one process. Imports and a tiny warm-up call are not timed for either.
+
+Writes ``benchmarks/results/curvature.md``. Run from the repository root::
+
+    python -m benchmarks.ruler.run_curvature                      # about 2 minutes on 2 cores
+    python -m benchmarks.ruler.run_curvature --graphs karate cora_ml
+
+Needs GraphRicciCurvature (``pip install --no-deps GraphRicciCurvature==0.6.1 networkit
+python-louvain``; it pins an old scipy it never imports) and the data folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import networkx as nx
+
+from benchmarks.ruler.report import header
+from graphwgan.curvature import ollivier_ricci
+
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "curvature.md"
+GRAPHS = {
+    "karate": None,
+    "polblogs": {"largest_component": False},
+    "cora_ml": {"largest_component": True},
+    "citeseer": {"largest_component": True},
+}
+
+
+def _graph(name: str) -> nx.Graph:
+    if name == "karate":
+        graph = nx.karate_club_graph()
+        for a, b in graph.edges:
+            graph.edges[a, b].pop("weight", None)
+        return graph
+    from graphwgan.datasets import load
+
+    data = load(name, **GRAPHS[name])
+    graph = nx.Graph()
+    graph.add_nodes_from(range(data.num_nodes))
+    graph.add_edges_from(data.edge_index.T.tolist())
+    return graph
+
+
+def run(names: list[str], proc: int) -> list[dict]:
+    from GraphRicciCurvature.OllivierRicci import OllivierRicci
+
+    warm = nx.cycle_graph(5)
+    ollivier_ricci(warm, verbose=False)
+    OllivierRicci(warm, alpha=0.5, method="OTD", proc=proc, verbose="ERROR").compute_ricci_curvature()
+    rows = []
+    for name in names:
+        graph = _graph(name)
+        start = time.perf_counter()
+        ours = ollivier_ricci(graph, alpha=0.5, verbose=False)
+        seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        orc = OllivierRicci(graph, alpha=0.5, method="OTD", proc=proc, verbose="ERROR")
+        orc.compute_ricci_curvature()
+        grc_seconds = time.perf_counter() - start
+        reference = nx.get_edge_attributes(orc.G, "ricciCurvature")
+        worst = max(abs(ours.edge[e] - reference[e]) for e in reference)
+        row = {"graph": name, "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges(),
+               "graphwgan": seconds, "grc": grc_seconds, "max_diff": worst}
+        rows.append(row)
+        print(row, flush=True)
+    return rows
+
+
+def write(rows: list[dict], command: str, proc: int) -> None:
+    lines = [
+        "# Ollivier-Ricci curvature: graphwgan vs GraphRicciCurvature 0.6.1 (OTD)",
+        "",
+        *header(command),
+        "",
+        f"alpha = 0.5, exp_power = 2, base = e (both libraries' defaults), unit lengths. GraphRicciCurvature: "
+        f"`OllivierRicci(G, alpha=0.5, method=\"OTD\", proc={proc})` then `compute_ricci_curvature()`; graphwgan: "
+        "`graphwgan.curvature.ollivier_ricci(G)` in one process. Seconds, one run each, same process, "
+        "imports and a warm-up call excluded.",
+        "",
+        "| graph | nodes | edges | graphwgan (s) | GraphRicciCurvature (s) | GRC / graphwgan | max abs diff of kappa |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['graph']} | {r['nodes']} | {r['edges']} | {r['graphwgan']:.2f} | {r['grc']:.2f} | "
+            f"{r['grc'] / r['graphwgan']:.1f}x | {r['max_diff']:.1e} |"
+        )
+    lines.append("")
+    RESULTS.write_text("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--graphs", nargs="+", default=list(GRAPHS), choices=list(GRAPHS))
+    parser.add_argument("--proc", type=int, default=2, help="GraphRicciCurvature's worker processes")
+    args = parser.parse_args()
+    rows = run(args.graphs, args.proc)
+    write(rows, "python -m benchmarks.ruler.run_curvature " + " ".join(sys.argv[1:]), args.proc)
+
+
+if __name__ == "__main__":
+    main()

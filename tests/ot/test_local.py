@@ -1,0 +1,122 @@
+"""Tests for graphwgan.ot.local: local solves against the dense oracle and the whole-graph ruler.
+
+Oracle: ``ot.emd2`` on the dense shortest-path matrix from ``scipy.sparse.csgraph.dijkstra``
+(test-only), and :func:`graphwgan.wasserstein` on the whole graph.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import ot
+import pytest
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from graphwgan import to_graph, wasserstein
+from graphwgan.graph import undirected_edges
+from graphwgan.ot import LocalWassersteinResult, wasserstein_local
+
+
+def _weighted(graph: nx.Graph, seed: int) -> nx.Graph:
+    rng = np.random.default_rng(seed)
+    graph = graph.copy()
+    for a, b in graph.edges:
+        graph.edges[a, b]["weight"] = float(rng.uniform(0.5, 3.0))
+    return graph
+
+
+def _dense_oracle(graph: nx.Graph, mu: np.ndarray, nu: np.ndarray) -> np.ndarray:
+    uv, w = undirected_edges(to_graph(graph))
+    n = graph.number_of_nodes()
+    matrix = sp.csr_array((np.r_[w, w], (np.r_[uv[0], uv[1]], np.r_[uv[1], uv[0]])), shape=(n, n))
+    cost = dijkstra(matrix, directed=False)
+    return np.array([ot.emd2(a, b, cost) for a, b in zip(mu, nu, strict=True)])
+
+
+def _local_pairs(graph: nx.Graph, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs of random masses on the closed neighbourhoods of the two ends of random edges."""
+    rng = np.random.default_rng(seed)
+    n = graph.number_of_nodes()
+    edges = list(graph.edges)
+    mu, nu, radius = np.zeros((k, n)), np.zeros((k, n)), np.zeros(k)
+    longest = {x: max((graph.edges[x, z].get("weight", 1.0) for z in graph[x]), default=0.0) for x in graph}
+    for row in range(k):
+        a, b = edges[int(rng.integers(len(edges)))]
+        for target, centre in ((mu, a), (nu, b)):
+            support = [centre, *graph[centre]]
+            target[row, support] = rng.random(len(support))
+        nu[row] *= mu[row].sum() / nu[row].sum()
+        radius[row] = longest[a] + graph.edges[a, b].get("weight", 1.0) + longest[b]
+    return mu, nu, radius
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("family", ["karate", "scale_free", "grid"])
+def test_local_equals_dense_oracle_and_whole_graph(family, weighted):
+    graph = {
+        "karate": nx.karate_club_graph(),
+        "scale_free": nx.barabasi_albert_graph(60, 3, seed=1),
+        "grid": nx.grid_2d_graph(6, 5),
+    }[family]
+    graph = nx.convert_node_labels_to_integers(graph)
+    for a, b in graph.edges:
+        graph.edges[a, b].pop("weight", None)
+    if weighted:
+        graph = _weighted(graph, seed=3)
+    mu, nu, radius = _local_pairs(graph, 25, seed=2)
+    result = wasserstein_local(graph, sp.csr_array(mu), sp.csr_array(nu), radius=radius)
+    assert isinstance(result, LocalWassersteinResult)
+    oracle = _dense_oracle(graph, mu, nu)
+    np.testing.assert_allclose(result.distance, oracle, rtol=1e-11, atol=1e-12)
+    whole = np.array([wasserstein(graph, a, b).distance for a, b in zip(mu, nu, strict=True)])
+    np.testing.assert_allclose(result.distance, whole, rtol=1e-11, atol=1e-12)
+    assert np.all(result.duality_gap <= 1e-12)
+    # the radius only limits the searches: no radius gives the same values
+    unlimited = wasserstein_local(graph, mu, nu)
+    np.testing.assert_allclose(unlimited.distance, result.distance, rtol=1e-13, atol=1e-14)
+
+
+def test_common_mass_cancels_and_closed_forms():
+    path = nx.path_graph(5)
+    mu = np.array([[0.5, 0.5, 0, 0, 0], [0.2, 0.3, 0.5, 0, 0], [1.0, 0, 0, 0, 0]])
+    nu = np.array([[0.5, 0, 0, 0, 0.5], [0.2, 0.3, 0, 0, 0.5], [1.0, 0, 0, 0, 0]])
+    result = wasserstein_local(path, mu, nu)
+    np.testing.assert_allclose(result.distance, [1.5, 1.0, 0.0], rtol=1e-15)
+    assert result.support_size.tolist() == [[1, 1], [1, 1], [0, 0]]
+
+
+def test_radius_too_small_is_an_error_not_a_wrong_value():
+    path = nx.path_graph(5)
+    with pytest.raises(ValueError, match="radius 2 of pair 0 is smaller than the distance between support nodes 0"):
+        wasserstein_local(path, np.eye(5)[[0]], np.eye(5)[[4]], radius=2.0)
+
+
+def test_supports_in_different_components_are_named():
+    graph = nx.disjoint_union(nx.path_graph(3), nx.path_graph(3))
+    with pytest.raises(ValueError, match=r"connected components 0 \(node 0\) and 1 \(node 4\)"):
+        wasserstein_local(graph, np.eye(6)[[0]], np.eye(6)[[4]])
+
+
+@pytest.mark.parametrize(
+    ("mu", "nu", "match"),
+    [
+        (np.array([[1.0, 0, 0]]), np.array([[0, 0, 2.0]]), "same total mass"),
+        (np.array([[1.0, np.nan, 0]]), np.array([[0, 0, 1.0]]), "NaN or infinite"),
+        (np.array([[2.0, -1.0, 0]]), np.array([[0, 0, 1.0]]), "negative"),
+        (np.array([[1.0, 0]]), np.array([[0, 1.0]]), "2 columns but the graph has 3 nodes"),
+        (np.ones((2, 3)), np.ones((1, 3)), "mu has 2 rows but nu has 1"),
+    ],
+)
+def test_bad_masses(mu, nu, match):
+    with pytest.raises(ValueError, match=match):
+        wasserstein_local(nx.path_graph(3), mu, nu)
+
+
+def test_inputs_are_not_modified():
+    mu = sp.csr_array(np.array([[0.5, 0.5, 0.0]]))
+    nu = np.array([[0.0, 0.5, 0.5]])
+    before = (mu.toarray().copy(), nu.copy())
+    wasserstein_local(nx.path_graph(3), mu, nu)
+    np.testing.assert_array_equal(mu.toarray(), before[0])
+    np.testing.assert_array_equal(nu, before[1])
