@@ -41,8 +41,11 @@ __all__ = [
 
 def _edge_differences(potential, edge_index, edge_weight):
     src, dst = edge_index[0], edge_index[1]
-    return (potential[..., src] - potential[..., dst]).abs() / edge_weight if is_tensor(potential) else \
-        np.abs(potential[..., src] - potential[..., dst]) / edge_weight
+    if is_tensor(potential):
+        # index_select, not potential[..., src]: the advanced-index backward accumulates in a
+        # thread-dependent order on the CPU past about 32k edges, so a seeded fit would not repeat
+        return (potential.index_select(-1, src) - potential.index_select(-1, dst)).abs() / edge_weight
+    return np.abs(potential[..., src] - potential[..., dst]) / edge_weight
 
 
 def edge_lipschitz_constant(potential: Any, edge_index: Any, edge_weight: Any = None) -> float:

@@ -113,8 +113,10 @@ def sampled_log_normalizers(source, target, balls, picks, *, degrees=None, edges
             value = (weights * block_lse).sum() - inside[hops == 1].sum() / edges_total
             if transport is not None:
                 weight, cap, gains = transport
+                # index_select, not block_lse[local]: the advanced-index backward sums duplicates in a
+                # thread-dependent order on the CPU, and a seeded fit must repeat bit for bit
                 kept = torch.zeros(width, dtype=rows.dtype, device=rows.device).index_add(
-                    0, local, (inside - block_lse[local]).exp() * gains[hops]
+                    0, local, (inside - block_lse.index_select(0, local)).exp() * gains[hops]
                 )
                 value = value + weight * (weights * (cap - kept)).sum()
             value.backward()
