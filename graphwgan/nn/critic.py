@@ -194,7 +194,8 @@ class SetCritic(nn.Module):
         potential = self.node_critic(x, edge_index, edge_weight)
         if sets.numel() and (sets.min() < 0 or sets.max() >= potential.shape[0]):
             raise ValueError(f"sets hold node ids outside 0..{potential.shape[0] - 1}")
-        values = potential[sets]
+        # index_select: its backward sums repeated nodes in a fixed order (advanced indexing's does not)
+        values = potential.index_select(0, sets.reshape(-1)).view(sets.shape)
         if mask is not None:
             values = values * mask.to(values.dtype)
         return values.sum(dim=1)
