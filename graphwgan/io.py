@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from graphwgan._pickle import restricted_loads
 from graphwgan.convert import from_object
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -50,14 +51,17 @@ FORMATS = ("npz", "mat", "edgelist", "pt")
 
 _TO_GRAPH_KEYS = ("num_nodes", "largest_component", "remove_self_loops", "weight")
 _EDGELIST_SUFFIXES = {".txt", ".tsv", ".csv", ".edgelist", ".edges", ".el", ".dat", ".tab"}
-_PICKLE_HINT = "pass allow_pickle=True if you trust the file (unpickling can run arbitrary code)"
+_PICKLE_HINT = (
+    'pass allow_pickle="restricted" to rebuild numpy arrays and scipy sparse matrices only (no code runs), '
+    "or allow_pickle=True if you trust the file (unpickling can run arbitrary code)"
+)
 
 
 def read_graph(
     path: str | os.PathLike,
     format: str | None = None,
     *,
-    allow_pickle: bool = False,
+    allow_pickle: bool | str = False,
     columns: Sequence[str | int] | None = None,
     delimiter: str | None = None,
     header: bool | None = None,
@@ -96,9 +100,13 @@ def read_graph(
           ``0..n-1`` in order of first appearance and kept in ``data.node_names``.
         * ``"pt"``: a ``torch.save`` of a PyG ``Data`` (or of a dict with ``edge_index``, or of
           an edge_index tensor), also inside a zip holding one ``.pt`` file (read in memory).
-    allow_pickle : bool, default False
+    allow_pickle : bool or "restricted", default False
         Allow loading pickled Python objects (NetGAN / GraphData npz archives, ``.pt`` files
-        that hold more than tensors and PyG ``Data``). Only enable it for files you trust.
+        that hold more than tensors and PyG ``Data``). ``True`` runs Python's unpickler: only
+        enable it for files you trust. ``"restricted"`` reads the pickled objects of npz
+        archives with an unpickler that rebuilds only numpy arrays, numpy scalars, plain
+        containers and scipy sparse matrices (re-assembled from their index arrays), so no code
+        can run; ``.pt`` files are then read as with ``False``.
         Without it, ``.pt`` files are read with ``torch.load(weights_only=True)`` with the PyG
         ``Data`` classes allowed, which covers ordinary PyG ``Data`` files.
     columns : sequence of str or int, optional
@@ -156,6 +164,8 @@ def read_graph(
         raise FileNotFoundError(f"read_graph: no such file: '{path}'")
     if path.is_dir():
         raise IsADirectoryError(f"read_graph: '{path}' is a directory, expected a graph file.")
+    if allow_pickle not in (False, True, "restricted"):
+        raise ValueError(f"read_graph: allow_pickle must be False, True or 'restricted', got {allow_pickle!r}.")
     if format is None:
         format = _infer_format(path)
     elif format not in FORMATS:
@@ -181,7 +191,7 @@ def read_graph(
     elif format == "mat":
         data = _read_mat(path)
     elif format == "pt":
-        data = _read_pt(path, allow_pickle)
+        data = _read_pt(path, allow_pickle is True)
     else:
         data, to_graph_kwargs = _read_edgelist(path, columns, delimiter, header, comment, dict(to_graph_kwargs))
     return _finish(data, path, to_graph_kwargs)
@@ -324,7 +334,7 @@ def _read_npz(path: Path, allow_pickle: bool) -> Data:
     import scipy.sparse as sp
 
     try:
-        archive = np.load(path, allow_pickle=allow_pickle)
+        archive = np.load(path, allow_pickle=allow_pickle is True)
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
         raise ValueError(f"read_graph: '{path}' is not a readable npz archive ({err}).") from None
     if not hasattr(archive, "files"):  # a plain .npy array or a bare pickle
@@ -340,11 +350,13 @@ def _read_npz(path: Path, allow_pickle: bool) -> Data:
                     warnings.simplefilter("ignore", DeprecationWarning)
                     value = archive[key]
             except ValueError as err:
-                if "allow_pickle" in str(err):
+                if "allow_pickle" not in str(err):
+                    raise ValueError(f"read_graph: '{path}': cannot read {key!r} ({err}).") from None
+                if allow_pickle != "restricted":
                     raise ValueError(
                         f"read_graph: '{path}' stores {key!r} as a pickled Python object; {_PICKLE_HINT}."
                     ) from None
-                raise ValueError(f"read_graph: '{path}': cannot read {key!r} ({err}).") from None
+                value = _restricted_member(archive, key, path)
             if isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 0:
                 return value.item()
             return value
@@ -369,6 +381,47 @@ def _read_npz(path: Path, allow_pickle: bool) -> Data:
             labels = get("labels") if "labels" in keys else None
             return _sparse_only(adjacency, labels, path)
         return _from_fields(keys, get, path)
+
+
+def _restricted_member(archive, key: str, path: Path):
+    """The object array ``key`` of an npz archive, unpickled with :class:`_RestrictedUnpickler`."""
+    from numpy.lib import format as npy_format
+
+    try:
+        with archive.zip.open(key + ".npy") as handle:
+            version = npy_format.read_magic(handle)
+            read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+            read_header(handle)
+            value = restricted_loads(handle.read())
+    except (pickle.UnpicklingError, ValueError, EOFError, TypeError, AttributeError, KeyError) as err:
+        raise ValueError(
+            f"read_graph: '{path}': {key!r} holds pickled objects that the restricted reader refuses ({err}); "
+            "pass allow_pickle=True only if you trust the file."
+        ) from None
+    return _rebuild_sparse(value)
+
+
+def _rebuild_sparse(value):
+    """Sparse matrices rebuilt (and checked) from their arrays; containers walked; other values as they are."""
+    import scipy.sparse as sp
+
+    if sp.issparse(value):
+        state = vars(value)
+        if "indptr" in state:
+            kind = sp.csr_array if value.format == "csr" else sp.csc_array
+            rebuilt = kind((np.asarray(state["data"]), np.asarray(state["indices"]), np.asarray(state["indptr"])),
+                           shape=tuple(int(s) for s in state["_shape"]))
+        else:
+            rebuilt = sp.coo_array((np.asarray(state["data"]), (np.asarray(state["row"]), np.asarray(state["col"]))),
+                                   shape=tuple(int(s) for s in state["_shape"]))
+        if hasattr(rebuilt, "check_format"):
+            rebuilt.check_format(full_check=True)
+        return rebuilt
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return _rebuild_sparse(value.item()) if value.ndim == 0 else value
+    if isinstance(value, dict):
+        return {k: _rebuild_sparse(v) for k, v in value.items()}
+    return value
 
 
 def _unwrap(value):

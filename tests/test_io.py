@@ -257,9 +257,10 @@ def test_npz_netgan_pickled_dict_needs_allow_pickle(tmp_path):
     fields.pop("node_names")
     fields["idx_to_node"] = {i: f"p{i}\n" for i in range(5)}
     np.savez(path, fields)
-    with pytest.raises(ValueError, match=r"stores 'arr_0' as a pickled Python object; pass allow_pickle=True"):
+    with pytest.raises(ValueError, match=r"stores 'arr_0' as a pickled Python object; pass allow_pickle=\"restricted"):
         read_graph(path)
     _check_flat(read_graph(path, allow_pickle=True))
+    _check_flat(read_graph(path, allow_pickle="restricted"))
 
 
 def test_npz_plain_csr_with_labels(tmp_path):
@@ -288,13 +289,14 @@ def test_npz_graphdata_layout_needs_allow_pickle(tmp_path):
         node_label=np.array([1, 1, 0, 0, 1], dtype=np.int32),
         metadata=np.array({"node_names": np.array(list("abcde"))}, dtype=object),
     )
-    with pytest.raises(ValueError, match=r"stores 'adj_matrix' as a pickled Python object; pass allow_pickle=True"):
+    with pytest.raises(ValueError, match=r"stores 'adj_matrix' as a pickled Python object; pass allow_pickle=\""):
         read_graph(path)
-    data = read_graph(path, allow_pickle=True)
-    _check(data)
-    assert data.x.tolist() == np.eye(5, 3).tolist()
-    assert data.y.tolist() == [1, 1, 0, 0, 1]
-    assert data.node_names == list("abcde")
+    for allow_pickle in (True, "restricted"):
+        data = read_graph(path, allow_pickle=allow_pickle)
+        _check(data)
+        assert data.x.tolist() == np.eye(5, 3).tolist()
+        assert data.y.tolist() == [1, 1, 0, 0, 1]
+        assert data.node_names == list("abcde")
 
 
 def test_npz_large_features_become_sparse(tmp_path, monkeypatch):
@@ -393,7 +395,7 @@ def test_pt_with_arbitrary_pickle_needs_allow_pickle(tmp_path):
     data.meta = _Opaque()
     path = tmp_path / "custom.pt"
     torch.save(data, path)
-    with pytest.raises(ValueError, match=r"custom\.pt' holds pickled Python objects.*pass allow_pickle=True"):
+    with pytest.raises(ValueError, match=r"custom\.pt' holds pickled Python objects.*or allow_pickle=True"):
         read_graph(path)
     _check(read_graph(path, allow_pickle=True))
 
