@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from graphwgan.datasets import resolve_graph
-from graphwgan.io import WRITE_FORMATS, read_masses, write_graph, write_scores
+from graphwgan.io import WRITE_FORMATS, read_masses, write_graph, write_scores, write_table
 
 __all__ = ["build_parser", "main"]
 
@@ -69,19 +69,23 @@ def _cmd_w1(args: argparse.Namespace) -> int:
     n = int(data.num_nodes)
     if (args.mu is None) != (args.nu is None):
         raise ValueError("give both --mu and --nu, or neither (for the example distributions)")
+    names = _node_names(data, n)
     if args.mu is None:
         mu, nu, described = _demo_masses(data)
     else:
-        mu, nu = read_masses(args.mu, n), read_masses(args.nu, n)
+        mu, nu = read_masses(args.mu, n, names), read_masses(args.nu, n, names)
         described = f"{args.mu} vs {args.nu}"
     start = time.perf_counter()
     transport = GraphTransport(data)
     result = transport.solve(mu, nu)
     seconds = time.perf_counter() - start
+    ids = np.asarray(names, dtype=object) if names is not None else np.arange(n)
     if args.flow_out:
-        np.save(args.flow_out, np.vstack([result.edge_index, result.flow]))
+        u, v = result.edge_index
+        write_table(args.flow_out, {"u": ids[u], "v": ids[v], "flow": result.flow},
+                    numeric=np.vstack([result.edge_index, result.flow]))
     if args.potential_out:
-        np.save(args.potential_out, result.potential)
+        write_table(args.potential_out, {"node": ids, "potential": result.potential}, numeric=result.potential)
     carrying = int(np.count_nonzero(result.flow))
     if args.json:
         print(json.dumps({"graph": name, "num_nodes": n, "num_edges": int(result.flow.size),
@@ -352,8 +356,10 @@ def build_parser() -> argparse.ArgumentParser:
     w1.add_argument("--mu", help="masses of the first distribution (.npy, one value per line, or 'node mass' lines)")
     w1.add_argument("--nu", help="masses of the second distribution, same formats")
     w1.add_argument("--largest-component", action="store_true", help="keep only the largest connected component")
-    w1.add_argument("--flow-out", help="save (u, v, flow) rows of the optimal flow to this .npy file")
-    w1.add_argument("--potential-out", help="save the optimal potential to this .npy file")
+    w1.add_argument("--flow-out", metavar="FILE", help="save the optimal flow: .csv/.txt/.tsv rows u,v,flow with the "
+                                                    "graph's node ids, or .npy (3, E) rows of node positions and flow")
+    w1.add_argument("--potential-out", metavar="FILE", help="save the optimal potential: .csv/.txt/.tsv rows "
+                                                            "node,potential with the graph's node ids, or .npy")
     w1.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
     w1.set_defaults(handler=_cmd_w1)
 

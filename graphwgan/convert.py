@@ -151,7 +151,28 @@ def _parse_networkx(graph, num_nodes, weight):
     else:
         values = [w for _, _, w in graph.edges(data=weight, default=1.0)]
         lengths = _parse_lengths(values, m, weight, f"edge attribute {weight!r}")
-    return row, col, lengths, n, {"node_names": nodes}, {}
+    node_attrs = {"node_names": nodes}
+    for key in ("x", "y"):  # node features and labels, when every node has them
+        values = [graph.nodes[node].get(key) for node in nodes]
+        if n and all(value is not None for value in values):
+            node_attrs[key] = _node_attribute(values, key)
+    return row, col, lengths, n, node_attrs, {}
+
+
+def _node_attribute(values, key):
+    """A networkx node attribute (one value or vector per node) as a tensor: ``x`` float32, ``y`` int64 if whole."""
+    import torch
+
+    try:
+        array = np.array([to_numpy(value) if is_tensor(value) else value for value in values])
+    except ValueError as err:
+        raise ValueError(f"to_graph: node attribute {key!r} must have the same shape on every node ({err}).") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"to_graph: node attribute {key!r} must hold real numbers, got dtype {array.dtype}.")
+    if key == "y" and array.ndim == 1 and (array.dtype.kind in "biu" or np.all(np.mod(array, 1) == 0)):
+        return torch.from_numpy(array.astype(np.int64))
+    array = array.astype(np.float32)
+    return torch.from_numpy(array[:, None] if array.ndim == 1 and key == "x" else array)
 
 
 def _parse_sparse(matrix, num_nodes, weight):

@@ -32,11 +32,13 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = [
     "DENSE_FEATURE_LIMIT",
     "FORMATS",
+    "TABLE_SUFFIXES",
     "WRITE_FORMATS",
     "read_graph",
     "read_masses",
     "write_graph",
     "write_scores",
+    "write_table",
 ]
 
 #: Formats :func:`write_graph` writes (file suffix -> format).
@@ -95,9 +97,12 @@ def read_graph(
           ``y`` and ``features`` / ``attributes`` give ``x``.
         * ``"edgelist"``: text, one edge ``u v [length]`` per line, separated by tabs, commas or
           whitespace (detected from the first line unless ``delimiter`` is given). Lines starting
-          with ``comment`` and blank lines are skipped. Integer ids are used as node ids
-          ``0..max`` (so a 1-based file gets an isolated node 0); any other ids are relabelled
-          ``0..n-1`` in order of first appearance and kept in ``data.node_names``.
+          with ``comment`` and blank lines are skipped. Integer ids that are exactly ``0..n-1``
+          are used as they are; sparse or 1-based integer ids are relabelled ``0..n-1`` in
+          increasing order (no isolated phantom nodes for the missing ids) and kept, as strings,
+          in ``data.node_names``; any other ids are relabelled ``0..n-1`` in order of first
+          appearance and kept in ``data.node_names``. Given ``num_nodes``, integer ids are
+          positions ``0..num_nodes-1`` and the missing ones are isolated nodes.
         * ``"pt"``: a ``torch.save`` of a PyG ``Data`` (or of a dict with ``edge_index``, or of
           an edge_index tensor), also inside a zip holding one ``.pt`` file (read in memory).
     allow_pickle : bool or "restricted", default False
@@ -765,6 +770,12 @@ def _read_edgelist(path, columns, delimiter, header, comment, to_graph_kwargs):
                     f"num_nodes must be at least {n}."
                 )
             n = num_nodes
+        else:
+            present = np.unique(ids)
+            if present.size < n:  # sparse or 1-based ids: no phantom nodes, the ids kept as names
+                ids = np.searchsorted(present, ids).astype(np.int64)
+                node_names = [str(value) for value in present.tolist()]
+                n = present.size
     else:
         unique, first, inverse = np.unique(both, return_index=True, return_inverse=True)
         order = np.argsort(first, kind="stable")  # order of first appearance
@@ -816,12 +827,18 @@ def _is_int(text: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 
-def read_masses(path: str | Path, num_nodes: int) -> np.ndarray:
+def read_masses(path: str | Path, num_nodes: int, node_names: Sequence[str] | None = None) -> np.ndarray:
     """Read a mass vector of length ``num_nodes`` from a file.
 
-    Accepted: ``.npy`` (a 1-D array); text (``.txt``, ``.csv``, ``.tsv`` or any other suffix)
-    with either one mass per line for every node, or ``node mass`` pairs (whitespace, comma or
-    tab separated) giving the non-zero entries. Lines starting with ``#`` are comments.
+    Accepted: ``.npy`` (a 1-D real array, one mass per node); text (``.txt``, ``.csv``, ``.tsv`` or
+    any other suffix) with either one mass per line for every node, or ``node mass`` pairs
+    (whitespace, comma or tab separated) giving the non-zero entries. Lines starting with ``#``
+    are comments.
+
+    In ``node mass`` pairs, ``node`` is one of ``node_names`` (the graph's own ids, e.g.
+    ``data.node_names`` from an edge list with string or sparse integer ids) when every node of
+    the file is one of them; otherwise it is a position ``0..num_nodes-1``. Masses must be real:
+    a complex ``.npy`` array is refused.
     """
     path = Path(path)
     if not path.is_file():
@@ -833,33 +850,46 @@ def read_masses(path: str | Path, num_nodes: int) -> np.ndarray:
             raise ValueError(f"{path} is not a readable .npy array of numbers: {exc}") from None
         if values.ndim != 1:
             raise ValueError(f"{path} holds an array of shape {values.shape}; expected one mass per node")
+        if values.dtype.kind not in "biuf":
+            raise ValueError(f"{path} holds {values.dtype} values; masses must be real numbers")
         return np.asarray(values, dtype=np.float64)
-    rows = []
+    rows, numbers = [], []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        fields = line.replace(",", " ").split()
-        try:
-            rows.append([float(field) for field in fields])
-        except ValueError:
-            raise ValueError(f"{path}, line {number}: expected numbers, got {line!r}") from None
+        if line:
+            rows.append(line.replace(",", " ").split())
+            numbers.append(number)
     widths = {len(row) for row in rows}
     if not rows:
         raise ValueError(f"{path} holds no masses")
+    if widths not in ({1}, {2}):
+        raise ValueError(
+            f"{path}: every line must hold one mass, or a 'node mass' pair; found lines with {sorted(widths)} fields"
+        )
+    masses = []
+    for row, number in zip(rows, numbers, strict=True):
+        try:
+            masses.append(float(row[-1]))
+        except ValueError:
+            raise ValueError(f"{path}, line {number}: expected a real number as the mass, got {row[-1]!r}") from None
     if widths == {1}:
-        return np.array([row[0] for row in rows])
-    if widths == {2}:
-        table = np.array(rows)
-        nodes = table[:, 0]
-        if np.any(nodes != np.round(nodes)) or np.any(nodes < 0) or np.any(nodes >= num_nodes):
-            raise ValueError(f"{path}: the first column must hold node ids in 0..{num_nodes - 1}")
-        masses = np.zeros(num_nodes)
-        np.add.at(masses, nodes.astype(np.int64), table[:, 1])
-        return masses
-    raise ValueError(
-        f"{path}: every line must hold one mass, or a 'node mass' pair; found lines with {sorted(widths)} fields"
-    )
+        return np.array(masses)
+    ids = [row[0] for row in rows]
+    index = {str(name): i for i, name in enumerate(node_names)} if node_names is not None else {}
+    if index and all(node in index for node in ids):
+        nodes = np.array([index[node] for node in ids], dtype=np.int64)
+    else:
+        bad = next((k for k, node in enumerate(ids) if not _is_int(node) or not 0 <= int(node) < num_nodes), None)
+        if bad is not None:
+            named = f" one of the graph's node ids (e.g. {', '.join(list(index)[:3])}) or" if index else ""
+            raise ValueError(
+                f"{path}, line {numbers[bad]}: unknown node {ids[bad]!r}; the first column must hold{named} "
+                f"node positions in 0..{num_nodes - 1}"
+            )
+        nodes = np.array([int(node) for node in ids], dtype=np.int64)
+    result = np.zeros(num_nodes)
+    np.add.at(result, nodes, np.array(masses))
+    return result
 
 
 def write_graph(data, path: str | Path, format: str | None = None) -> Path:
@@ -872,10 +902,14 @@ def write_graph(data, path: str | Path, format: str | None = None) -> Path:
     path : str or pathlib.Path
         The file; its folder is created if missing.
     format : {"txt", "csv", "npz"}, optional
-        ``"txt"``: one ``u v`` line per edge (space separated); ``"csv"``: one ``u,v`` line per edge;
-        both start with a ``#`` comment giving the node and edge counts, and list each edge once with
-        ``u < v``. ``"npz"``: the symmetric adjacency written by ``scipy.sparse.save_npz``, which keeps
-        isolated nodes. By default the format follows the suffix of ``path``.
+        ``"txt"``: one ``u v`` line per edge (space separated; tab separated when the graph has
+        ``node_names``); ``"csv"``: one ``u,v`` line per edge; both start with a ``#`` comment
+        giving the node and edge counts, and list each edge once with ``u < v`` (node positions).
+        The nodes are written as the graph's ``node_names`` when it has them, so a graph read
+        from a file with its own ids is written in those ids. ``"npz"``: the symmetric adjacency
+        written by ``scipy.sparse.save_npz``, which keeps isolated nodes (with ``node_names``:
+        the ``adj_*`` CSR layout plus ``node_names``). By default the format follows the suffix
+        of ``path``.
 
     Returns
     -------
@@ -901,17 +935,62 @@ def write_graph(data, path: str | Path, format: str | None = None) -> Path:
     upper = row < col
     u, v = row[upper].astype(np.int64), col[upper].astype(np.int64)
     n = int(data.num_nodes)
+    names = getattr(data, "node_names", None)
+    names = [str(name) for name in names] if names is not None and len(names) == n else None
+    sep = "," if format == "csv" else ("\t" if names is not None else " ")
+    if names is not None and format != "npz":
+        bad = next((name for name in names if sep in name or "\n" in name or not name.strip()), None)
+        if bad is not None:
+            raise ValueError(f"cannot write the node id {bad!r} to a {format} edge list; use the npz format")
     path.parent.mkdir(parents=True, exist_ok=True)
     if format == "npz":
         import scipy.sparse as sp
 
         adjacency = sp.csr_matrix((np.ones(2 * u.size), (np.r_[u, v], np.r_[v, u])), shape=(n, n))
-        sp.save_npz(path, adjacency)
+        if names is None:
+            sp.save_npz(path, adjacency)
+        else:  # the gnn-benchmark layout, which holds node names
+            np.savez(path, adj_data=adjacency.data, adj_indices=adjacency.indices, adj_indptr=adjacency.indptr,
+                     adj_shape=np.array(adjacency.shape), node_names=np.array(names))
     else:
-        sep = "," if format == "csv" else " "
-        lines = [f"# {n} nodes, {u.size} edges"] + [f"{a}{sep}{b}" for a, b in zip(u.tolist(), v.tolist(), strict=True)]
+        ids = np.asarray(names, dtype=object) if names is not None else np.arange(n)
+        lines = [f"# {n} nodes, {u.size} edges"] + [f"{a}{sep}{b}" for a, b in zip(ids[u], ids[v], strict=True)]
         path.write_text("\n".join(lines) + "\n")
     return path
+
+
+#: Suffixes of the flow and potential files the ``w1`` command writes: ``.npy`` (numeric, node
+#: positions) or text with the graph's node ids (``.csv`` comma separated, ``.txt``/``.tsv`` tabs).
+TABLE_SUFFIXES = (".npy", ".csv", ".txt", ".tsv")
+
+
+def write_table(path: str | Path, columns: dict[str, Any], *, numeric: np.ndarray) -> Path:
+    """Write named columns as text (``.csv``: commas, ``.txt``/``.tsv``: tabs) or ``numeric`` as ``.npy``.
+
+    ``columns`` maps header names to sequences of equal length (node ids as given, numbers written
+    with ``repr`` so they read back exactly); ``numeric`` is what a ``.npy`` file holds. The suffix
+    decides: ``foo.txt`` is written as text to ``foo.txt`` (never ``foo.txt.npy``).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ValueError(f"'{path}': unknown suffix {path.suffix!r}; use one of {', '.join(TABLE_SUFFIXES)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".npy":
+        with path.open("wb") as handle:  # a handle, so numpy adds no second suffix
+            np.save(handle, numeric)
+        return path
+    sep = "," if suffix == ".csv" else "\t"
+    rows = zip(*columns.values(), strict=True)
+    text = [sep.join(columns)] + [sep.join(_cell(value) for value in row) for row in rows]
+    path.write_text("\n".join(text) + "\n")
+    return path
+
+
+def _cell(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return str(value)
 
 
 def write_scores(path: str | Path, scores: np.ndarray, labels: np.ndarray, names: Sequence[str] | None = None) -> Path:

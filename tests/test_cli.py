@@ -53,9 +53,9 @@ def test_w1_one_value_per_line(tmp_path, capsys):
     ("mu_text", "match"),
     [
         ("1\n0\n", "3 nodes"),
-        ("a b\n", "expected numbers"),
+        ("a b\n", "expected a real number"),
         ("0 1 2\n", "one mass"),
-        ("7 1.0\n", "node ids in 0..2"),
+        ("7 1.0\n", "node positions in 0..2"),
         ("2\n0\n0\n", "same total mass"),
     ],
 )

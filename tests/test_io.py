@@ -112,7 +112,8 @@ def test_edgelist_num_nodes_adds_isolated_nodes_and_largest_component(tmp_path):
     data = read_graph(path, num_nodes=8)
     assert data.num_nodes == 8
     lcc = read_graph(path, largest_component=True)
-    assert lcc.original_index.tolist() == [3, 4, 5]
+    assert lcc.node_names == ["3", "4", "5"]  # the file's ids; id 2 is not a node
+    assert lcc.original_index.tolist() == [2, 3, 4]  # positions among the 5 nodes 0, 1, 3, 4, 5
     with pytest.raises(ValueError, match=r"uses node id 5 but num_nodes=3"):
         read_graph(path, num_nodes=3)
 
