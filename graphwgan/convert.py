@@ -112,12 +112,7 @@ def _parse_data(data, edge_weight, num_nodes, weight, keep_attributes=True):
     else:
         row, col = _parse_edge_index(edge_index, "data.edge_index")
     if edge_weight is None and weight is not None:
-        stored = data.edge_weight if "edge_weight" in data else None
-        name = "data.edge_weight"
-        if stored is None and "edge_attr" in data and data.edge_attr is not None:
-            attr = data.edge_attr
-            if attr.dim() == 1 or (attr.dim() == 2 and attr.size(1) == 1):
-                stored, name = attr.reshape(-1), "data.edge_attr"
+        stored, name = _stored_lengths(data, weight, row.size)
         lengths = _parse_lengths(stored, row.size, "weight", name)
     else:
         lengths = _parse_lengths(edge_weight, row.size, weight, "edge_weight")
@@ -132,6 +127,32 @@ def _parse_data(data, edge_weight, num_nodes, weight, keep_attributes=True):
         else:
             other_attrs[key] = _copy(value)
     return row, col, lengths, n, node_attrs, other_attrs
+
+
+def _stored_lengths(data, weight, num_edges):
+    """The edge lengths a Data object stores, and the attribute they come from.
+
+    Read in this order: ``data.edge_weight``; the attribute named by ``weight`` (``data.weight``
+    by default, as ``torch_geometric.utils.from_networkx`` stores a networkx ``weight``); a
+    one-column ``data.edge_attr``. None of them: unit lengths. A ``weight`` other than the default
+    that names no edge attribute is an error, as is a multi-column ``edge_attr`` when it is named.
+    """
+    if "edge_weight" in data and data.edge_weight is not None:
+        return data.edge_weight, "data.edge_weight"
+    for key in dict.fromkeys((weight, "edge_attr")):
+        value = data[key] if key in data else None
+        if value is None or not hasattr(value, "shape") or not value.shape or value.shape[0] != num_edges:
+            continue
+        if value.ndim == 1 or (value.ndim == 2 and value.shape[1] == 1):
+            return value.reshape(-1), f"data.{key}"
+        if key == weight:
+            raise ValueError(f"to_graph: data.{key} has shape {tuple(value.shape)}; lengths need one value per edge.")
+    if weight not in ("weight", "edge_weight", "edge_attr"):
+        raise ValueError(
+            f"to_graph: weight={weight!r} names no edge attribute of the Data object (one value per edge); pass "
+            "weight=None for unit lengths."
+        )
+    return None, "data.edge_weight"
 
 
 def _parse_networkx(graph, num_nodes, weight):

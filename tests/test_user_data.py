@@ -140,3 +140,67 @@ def test_detector_keeps_ids_and_reads_networkx_features():
     assert detector.node_names_[int(np.argmax(detector.decision_scores_))] == odd
     data = to_graph(graph)
     np.testing.assert_allclose(data.x[list(graph.nodes).index(odd)].numpy(), [40.0, 40.0, 40.0])
+
+
+# -- numeric inputs -----------------------------------------------------------------------------------
+
+
+def test_complex_masses_are_refused():
+    from graphwgan.ot import wasserstein
+
+    graph = nx.path_graph(4)
+    mu = np.array([1, 0, 0, 0], dtype=complex) + 1j
+    with pytest.raises(TypeError, match=r"mu must hold real numbers, got complex values \(dtype complex128\)"):
+        wasserstein(graph, mu, np.array([0, 0, 0, 1.0]))
+
+
+def test_complex_mass_files_are_refused(tmp_path):
+    np.save(tmp_path / "mu.npy", np.array([1 + 1j, 0]))
+    with pytest.raises(ValueError, match="complex128 values; masses must be real"):
+        read_masses(tmp_path / "mu.npy", 2)
+
+
+def test_huge_totals_are_refused_clearly_and_large_ones_are_exact():
+    from graphwgan.ot import wasserstein
+
+    graph = nx.path_graph(4)
+    with pytest.raises(ValueError, match=r"total mass of about 10\^308\.3, above 1e\+200; divide mu and nu"):
+        wasserstein(graph, np.array([1e308, 1e308, 0, 0]), np.array([0, 0, 1e308, 1e308]))
+    result = wasserstein(graph, np.array([1e150, 1e150, 0, 0]), np.array([0, 0, 1e150, 1e150]))
+    assert np.isfinite(result.distance)
+    assert result.distance == pytest.approx(4e150, rel=1e-12)  # each unit travels 2 edges: 2e150 * 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_low_precision_masses_normalised_in_their_own_dtype_are_accepted(dtype):
+    from graphwgan.ot import wasserstein
+
+    n = 1000
+    graph = nx.path_graph(n)
+    rng = np.random.default_rng(0)
+    mu, nu = rng.random(n).astype(dtype), rng.random(n).astype(dtype)
+    mu, nu = mu / mu.sum(dtype=dtype), nu / nu.sum(dtype=dtype)  # totals 1 only to the dtype's precision
+    exact = wasserstein(graph, mu.astype(np.float64) / mu.astype(np.float64).sum(),
+                        nu.astype(np.float64) / nu.astype(np.float64).sum()).distance
+    got = wasserstein(graph, mu, nu).distance
+    assert got == pytest.approx(exact, rel=float(np.finfo(dtype).eps) * 100)
+    with pytest.raises(ValueError, match="same total mass"):  # a real imbalance is still refused
+        wasserstein(graph, mu, (nu * dtype(1.01)).astype(dtype))
+
+
+def test_pyg_graphs_from_networkx_keep_their_weights_as_lengths():
+    from torch_geometric.utils import from_networkx
+
+    from graphwgan.ot import wasserstein
+
+    graph = nx.path_graph(3)
+    graph[0][1]["weight"] = 2.5
+    graph[1][2]["weight"] = 4.0
+    data = from_networkx(graph)
+    assert "edge_weight" not in data  # PyG stores it as data.weight
+    assert sorted(to_graph(data).edge_weight.tolist()) == [2.5, 2.5, 4.0, 4.0]
+    result = wasserstein(data, np.array([1.0, 0, 0]), np.array([0, 0, 1.0]))
+    assert result.distance == pytest.approx(6.5)  # the networkx path length, not 2 hops
+    assert result.distance == pytest.approx(nx.shortest_path_length(graph, 0, 2, weight="weight"))
+    with pytest.raises(ValueError, match=r"weight='length' names no edge attribute"):
+        to_graph(data, weight="length")
