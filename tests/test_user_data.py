@@ -204,3 +204,45 @@ def test_pyg_graphs_from_networkx_keep_their_weights_as_lengths():
     assert result.distance == pytest.approx(nx.shortest_path_length(graph, 0, 2, weight="weight"))
     with pytest.raises(ValueError, match=r"weight='length' names no edge attribute"):
         to_graph(data, weight="length")
+
+
+# -- the certified bound --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e6, 1e20, 1e34])
+def test_certify_never_exceeds_the_exact_distance_whatever_the_potential(scale):
+    from graphwgan.lipschitz import certify
+    from graphwgan.ot import wasserstein
+
+    graph = nx.connected_watts_strogatz_graph(200, 6, 0.1, seed=0)
+    rng = np.random.default_rng(0)
+    mu, nu = rng.random(200), rng.random(200) ** 4
+    mu, nu = mu / mu.sum(), nu / nu.sum()
+    exact = wasserstein(graph, mu, nu).distance  # independent oracle: the network-simplex solve
+    for _ in range(5):
+        potential = scale * rng.normal(size=200) - 3.0 * scale
+        certificate = certify(graph, potential, mu, nu)
+        assert np.isfinite(certificate.lower_bound)
+        assert certificate.lower_bound <= exact
+    with pytest.raises(FloatingPointError, match="NaN or infinite"):
+        certify(graph, np.full(200, np.inf), mu, nu)
+
+
+def test_estimate_with_a_huge_learning_rate_stays_a_bound(data_root):
+    from graphwgan import datasets
+    from graphwgan.estimate import estimate_wasserstein
+    from graphwgan.ot import wasserstein
+
+    graph = datasets.load("cora_ml", root=data_root, largest_component=True)
+    n = int(graph.num_nodes)
+    rng = np.random.default_rng(0)
+    mu, nu = rng.random(n), rng.random(n) ** 4
+    mu, nu = mu / mu.sum(), nu / nu.sum()
+    exact = wasserstein(graph, mu, nu).distance
+    for lr in (1e6, 1e3):  # the critic's outputs run to about 1e34 (lr=1e6) within a few steps
+        try:
+            result = estimate_wasserstein(graph, mu, nu, lr=lr, max_steps=20, eval_every=10, seed=0, verbose=False)
+        except FloatingPointError:
+            continue  # refusing a diverged critic is allowed; reporting a bound above W1 is not
+        assert np.isfinite(result.lower_bound)
+        assert result.lower_bound <= exact
