@@ -39,6 +39,9 @@ SYNTH_STATISTICS = ("max_degree", "assortativity", "triangle_count", "square_cou
                     "clustering_coefficient", "characteristic_path_length", "spectral_gap")
 
 
+_GRAPH_HELP = "graph file (npz, mat, edge list, pt, GraphML, GML) or dataset name; default: the embedded graph"
+
+
 def _load_graph(spec: str | None, largest_component: bool):
     """The graph named by ``--graph`` (a file or a dataset name; the embedded graph when omitted)."""
     try:
@@ -333,8 +336,7 @@ def _add_curvature_parser(sub) -> None:
         description="Ollivier-Ricci curvature kappa(u, v) = 1 - W1(m_u, m_v) / d(u, v) of every edge, with "
                     "GraphRicciCurvature's lazy walk measures (edge weights are lengths); writes u,v,curvature "
                     "rows and prints a summary.")
-    curvature.add_argument("--graph", help="graph file (npz, mat, edge list, pt) or dataset name; default: the "
-                                           "embedded graph")
+    curvature.add_argument("--graph", help=_GRAPH_HELP)
     curvature.add_argument("--largest-component", action="store_true",
                            help="keep only the largest connected component")
     curvature.add_argument("--alpha", type=float, default=0.5, help="mass the walk keeps on its node (default 0.5)")
@@ -352,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     w1 = sub.add_parser("w1", help="exact Wasserstein-1 distance between two node distributions",
                         description="Exact W1 with the shortest-path ground cost (edge weights are lengths).")
-    w1.add_argument("--graph", help="graph file (npz, mat, edge list, pt) or dataset name; default: the embedded graph")
+    w1.add_argument("--graph", help=_GRAPH_HELP)
     w1.add_argument("--mu", help="masses of the first distribution (.npy, one value per line, or 'node mass' lines)")
     w1.add_argument("--nu", help="masses of the second distribution, same formats")
     w1.add_argument("--largest-component", action="store_true", help="keep only the largest connected component")
@@ -369,8 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "sample graphs with the same number of edges, optionally write them, and print the graph "
                     "statistics of the real graph against the samples (edge overlap and mean relative error "
                     "included).")
-    synth.add_argument("--graph", help="graph file (npz, mat, edge list, pt) or dataset name; default: the "
-                                       "embedded graph")
+    synth.add_argument("--graph", help=_GRAPH_HELP)
     synth.add_argument("--largest-component", action="store_true", help="keep only the largest connected component")
     synth.add_argument("-n", "--num-samples", type=int, default=1, metavar="N",
                        help="number of graphs to sample, 1-1000 (default 1)")
@@ -392,8 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
         "score", help="score every node of a graph for anomaly (higher = more anomalous)",
         description="Fit an anomaly detector on a graph (node features from the graph's x, or structural "
                     "encodings when it has none), or load a saved one, and write one score per node to CSV.")
-    score.add_argument("--graph", help="graph file (npz, mat, edge list, pt) or dataset name; default: the "
-                                       "embedded graph")
+    score.add_argument("--graph", help=_GRAPH_HELP)
     score.add_argument("--largest-component", action="store_true", help="keep only the largest connected component")
     score.add_argument("--detector", choices=sorted(SCORE_DETECTORS), default="graphwgan",
                        help="which detector to fit (default graphwgan, the library's AnomalyDetector)")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphwgan._pickle import restricted_loads
-from graphwgan.convert import from_object
+from graphwgan.convert import from_object, relabel_ids
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
@@ -49,7 +49,7 @@ WRITE_FORMATS = {".txt": "txt", ".csv": "csv", ".npz": "npz"}
 DENSE_FEATURE_LIMIT = 50_000_000
 
 #: Values accepted by ``read_graph(format=...)``.
-FORMATS = ("npz", "mat", "edgelist", "pt")
+FORMATS = ("npz", "mat", "edgelist", "pt", "graphml", "gml")
 
 _TO_GRAPH_KEYS = ("num_nodes", "largest_component", "remove_self_loops", "weight")
 _EDGELIST_SUFFIXES = {".txt", ".tsv", ".csv", ".edgelist", ".edges", ".el", ".dat", ".tab"}
@@ -76,10 +76,10 @@ def read_graph(
     ----------
     path : str or os.PathLike
         The file.
-    format : {"npz", "mat", "edgelist", "pt"}, optional
+    format : {"npz", "mat", "edgelist", "pt", "graphml", "gml"}, optional
         The file format. By default it is inferred from the suffix (``.npz``; ``.mat``;
         ``.pt``, ``.pth``, ``.pt.zip``, ``.zip``; ``.txt``, ``.tsv``, ``.csv``, ``.edgelist``,
-        ``.edges``) and otherwise from the content.
+        ``.edges``; ``.graphml``; ``.gml``) and otherwise from the content.
 
         * ``"npz"``: numpy archives in any of these layouts
 
@@ -103,6 +103,12 @@ def read_graph(
           in ``data.node_names``; any other ids are relabelled ``0..n-1`` in order of first
           appearance and kept in ``data.node_names``. Given ``num_nodes``, integer ids are
           positions ``0..num_nodes-1`` and the missing ones are isolated nodes.
+          A third field that is a Python dict, as ``networkx.write_edgelist`` writes by default
+          (``u v {'weight': 2.0}``), is read with ``ast.literal_eval``: its ``weight`` entry
+          (the key named by ``weight``) is the length when every line has one.
+        * ``"graphml"``, ``"gml"``: read with ``networkx.read_graphml`` / ``networkx.read_gml``
+          (GML nodes named by their ``label``, else their ``id``); node ids are kept in
+          ``data.node_names`` and an edge attribute ``weight`` is the length.
         * ``"pt"``: a ``torch.save`` of a PyG ``Data`` (or of a dict with ``edge_index``, or of
           an edge_index tensor), also inside a zip holding one ``.pt`` file (read in memory).
     allow_pickle : bool or "restricted", default False
@@ -197,6 +203,8 @@ def read_graph(
         data = _read_mat(path)
     elif format == "pt":
         data = _read_pt(path, allow_pickle is True)
+    elif format in ("graphml", "gml"):
+        data = _read_networkx_file(path, format)
     else:
         data, to_graph_kwargs = _read_edgelist(path, columns, delimiter, header, comment, dict(to_graph_kwargs))
     return _finish(data, path, to_graph_kwargs)
@@ -218,8 +226,14 @@ def _infer_format(path: Path) -> str:
         return "pt"
     if suffix in _EDGELIST_SUFFIXES:
         return "edgelist"
+    if suffix in (".graphml", ".gml"):
+        return suffix[1:]
     with open(path, "rb") as handle:
         head = handle.read(1024)
+    if b"<graphml" in head:
+        return "graphml"
+    if head.lstrip().startswith((b"graph", b"Creator")) and b"[" in head:
+        return "gml"
     if head.startswith(b"PK"):
         try:
             with zipfile.ZipFile(path) as archive:
@@ -600,6 +614,30 @@ def _read_mat(path: Path) -> Data:
 
 
 # ----------------------------------------------------------------------------------------------
+# GraphML and GML (through networkx)
+# ----------------------------------------------------------------------------------------------
+
+
+def _read_networkx_file(path: Path, format: str):
+    """A GraphML or GML file as a networkx graph (node ids kept as ``node_names``, ``weight`` as lengths)."""
+    import networkx as nx
+
+    try:
+        if format == "graphml":
+            return nx.read_graphml(path)
+        try:
+            return nx.read_gml(path)  # nodes named by their 'label'
+        except nx.NetworkXError:
+            return nx.read_gml(path, label="id")  # no (unique) labels: the numeric ids
+    except (nx.NetworkXError, ValueError, SyntaxError, KeyError) as err:
+        raise ValueError(f"read_graph: '{path}' is not a readable {format.upper()} file ({err}).") from None
+    except Exception as err:  # noqa: BLE001 - XML parse errors come in several types
+        if type(err).__name__ == "ParseError":
+            raise ValueError(f"read_graph: '{path}' is not a readable {format.upper()} file ({err}).") from None
+        raise
+
+
+# ----------------------------------------------------------------------------------------------
 # PyG .pt and .pt.zip
 # ----------------------------------------------------------------------------------------------
 
@@ -701,12 +739,25 @@ def _read_edgelist(path, columns, delimiter, header, comment, to_graph_kwargs):
     if not lines:
         raise ValueError(f"read_graph: '{path}' holds no edges (only blank or comment lines).")
 
+    attribute_rows = None
+    if columns is None and delimiter is None and lines[0].rstrip().endswith("}") and "{" in lines[0]:
+        attribute_rows = _networkx_rows(lines, numbers, path, to_graph_kwargs.get("weight", "weight"))
+        header = False if header is None else header
     if delimiter is None:
         delimiter = "\t" if "\t" in lines[0] else ("," if "," in lines[0] else None)
-    if delimiter is None:
+    if attribute_rows is not None:
+        rows = attribute_rows
+    elif delimiter is None:
         rows = [line.split() for line in lines]
     else:
         rows = [[field.strip() for field in line.split(delimiter)] for line in lines]
+    widths = {len(row) for row in rows}
+    if columns is None and len(rows) > 3 and widths == {len(rows)} and all(map(_is_number, rows[0])):
+        raise ValueError(
+            f"read_graph: '{path}' looks like a dense {len(rows)} x {len(rows)} adjacency matrix, not an edge "
+            "list; read it with numpy.loadtxt and pass scipy.sparse.csr_array(matrix) to graphwgan.to_graph "
+            "(nonzero entries become edges, their values lengths)."
+        )
 
     if header is None:
         header = named or _looks_like_header(rows)
@@ -770,19 +821,11 @@ def _read_edgelist(path, columns, delimiter, header, comment, to_graph_kwargs):
                     f"num_nodes must be at least {n}."
                 )
             n = num_nodes
-        else:
-            present = np.unique(ids)
-            if present.size < n:  # sparse or 1-based ids: no phantom nodes, the ids kept as names
-                ids = np.searchsorted(present, ids).astype(np.int64)
-                node_names = [str(value) for value in present.tolist()]
-                n = present.size
+        else:  # sparse or 1-based ids: no phantom nodes, the ids kept as names
+            ids, node_names = relabel_ids(ids)
+            n = n if node_names is None else len(node_names)
     else:
-        unique, first, inverse = np.unique(both, return_index=True, return_inverse=True)
-        order = np.argsort(first, kind="stable")  # order of first appearance
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        ids = rank[inverse].astype(np.int64)
-        node_names = unique[order].tolist()
+        ids, node_names = relabel_ids(both)
         n = len(node_names)
         if num_nodes is not None and num_nodes != n:
             raise ValueError(
@@ -796,6 +839,30 @@ def _read_edgelist(path, columns, delimiter, header, comment, to_graph_kwargs):
     if node_names is not None:
         data.node_names = node_names
     return data, to_graph_kwargs
+
+
+def _networkx_rows(lines, numbers, path, weight):
+    """Rows ``u v [length]`` of networkx's ``write_edgelist`` output: ``u v {'key': value, ...}`` lines."""
+    import ast
+
+    rows, lengths = [], []
+    for line, number in zip(lines, numbers, strict=True):
+        start = line.find("{")
+        ids = line[:start].split()
+        try:
+            attributes = ast.literal_eval(line[start:].strip()) if start >= 0 else None
+        except (ValueError, SyntaxError):
+            attributes = None
+        if len(ids) != 2 or not isinstance(attributes, dict):
+            raise ValueError(
+                f"read_graph: '{path}' line {number}: expected 'u v {{...}}' as networkx.write_edgelist writes it, "
+                f"got {line.strip()!r}."
+            )
+        rows.append(ids)
+        lengths.append(attributes.get(weight) if weight is not None else None)
+    if weight is not None and all(length is not None for length in lengths):
+        rows = [[*ids, str(length)] for ids, length in zip(rows, lengths, strict=True)]
+    return rows
 
 
 def _looks_like_header(rows) -> bool:
