@@ -15,6 +15,7 @@ import contextlib
 import io as _io
 import os
 import pickle
+import re
 import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -667,10 +668,12 @@ def _read_pt(path: Path, allow_pickle: bool) -> Data:
             with allow(_pyg_safe_globals()) if allow is not None else contextlib.nullcontext():
                 obj = torch.load(source, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        refused = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(err))
+        what = f" ({refused.group(1)})" if refused else ""
         raise ValueError(
-            f"read_graph: '{path}' holds pickled Python objects beyond tensors and PyG Data, so "
-            f"torch.load(weights_only=True) refused it ({first_line}); {_PICKLE_HINT}."
+            f"read_graph: '{path}' holds pickled Python objects beyond tensors and PyG Data{what}, so "
+            "torch.load(weights_only=True) refused it; pass allow_pickle=True if you trust the file (unpickling "
+            "can run arbitrary code)."
         ) from None
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as err:
         raise ValueError(f"read_graph: '{path}' is not a readable torch file ({err}).") from None
