@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 
 import networkx as nx
 import numpy as np
@@ -141,6 +142,20 @@ def test_a_planted_pickle_is_refused_before_it_is_unpickled(tmp_path, name):
     with pytest.raises(ValueError, match=rf"load: dataset {name!r}: .* has SHA-256 [0-9a-f]{{64}}, not the published"):
         datasets.load(name, root=tmp_path / "data")
     assert not marker.exists()
+
+
+def test_a_planted_torch_file_is_refused_before_it_is_read(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (os.mkdir, (str(tmp_path / "code_ran"),))
+
+    (tmp_path / "data").mkdir()
+    torch.save({"edge_index": torch.zeros(2, 1, dtype=torch.long), "x": Payload()}, tmp_path / "data" / "x.pt")
+    with zipfile.ZipFile(tmp_path / "data" / "inj_cora.pt.zip", "w") as archive:
+        archive.write(tmp_path / "data" / "x.pt", "inj_cora.pt")
+    with pytest.raises(ValueError, match=r"load: dataset 'inj_cora': .* has SHA-256 .*not the published"):
+        datasets.load("inj_cora", root=tmp_path / "data")
+    assert not (tmp_path / "code_ran").exists()
 
 
 def test_a_planted_pickle_through_the_environment_and_the_cli(tmp_path, monkeypatch, capsys):
