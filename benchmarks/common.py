@@ -339,6 +339,9 @@ def find_data_dir() -> tuple[Path | None, str]:
     """The shared data folder (``graphwgan.datasets.data_dir``) and, when it is missing, the reason."""
     from graphwgan.datasets import data_dir
 
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"  # next to the repository
+    if not os.environ.get(DATA_ENV) and shared.is_dir():
+        os.environ[DATA_ENV] = str(shared)
     try:
         return data_dir(), ""
     except FileNotFoundError as error:
@@ -349,4 +352,6 @@ def load_graph(name: str, root: Path | None = None, *, largest_component: bool =
     """A named dataset from the data folder (its largest connected component by default)."""
     from graphwgan.datasets import load
 
+    if root is None:
+        root = find_data_dir()[0]
     return load(name, root=root, largest_component=largest_component)

@@ -15,12 +15,19 @@ the embedded default graph (no data files). ``--plot out.png`` saves the trainin
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 
 import graphwgan
 from graphwgan import datasets
+
+# the data folder: GRAPHWGAN_DATA, else the shared folder next to this repository (set explicitly)
+_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not os.environ.get(datasets.DATA_ENV) and _SHARED.is_dir():
+    os.environ[datasets.DATA_ENV] = str(_SHARED)
 
 
 def main(argv=None) -> None:

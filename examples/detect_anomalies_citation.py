@@ -20,6 +20,7 @@ Run ``python examples/detect_anomalies_citation.py`` (a few minutes on 2 cores),
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -27,6 +28,11 @@ import numpy as np
 
 from graphwgan import datasets, metrics
 from graphwgan.outliers import inject_outliers
+
+# the data folder: GRAPHWGAN_DATA, else the shared folder next to this repository (set explicitly)
+_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not os.environ.get(datasets.DATA_ENV) and _SHARED.is_dir():
+    os.environ[datasets.DATA_ENV] = str(_SHARED)
 
 
 def make_detector(kind: str, quick: bool):

@@ -23,6 +23,7 @@ Run ``python examples/detect_anomalies_ppi.py`` (a few minutes on 2 cores), or w
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -30,6 +31,11 @@ import numpy as np
 
 from graphwgan import datasets, metrics
 from graphwgan.outliers import inject_degree_preserving_outliers, inject_outliers
+
+# the data folder: GRAPHWGAN_DATA, else the shared folder next to this repository (set explicitly)
+_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not os.environ.get(datasets.DATA_ENV) and _SHARED.is_dir():
+    os.environ[datasets.DATA_ENV] = str(_SHARED)
 
 NETWORKS = {"human": "homo_sapiens_ppi", "yeast": "yeast_ppi"}
 

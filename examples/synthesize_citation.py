@@ -20,6 +20,7 @@ the embedded default graph, no data files, unless ``--graph`` is given).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 from pathlib import Path
@@ -29,6 +30,11 @@ import numpy as np
 from graphwgan import datasets, metrics, synthesis
 from graphwgan.splits import load_split, train_test_split_edges
 from graphwgan.synthesis import GraphSynthesizer
+
+# the data folder: GRAPHWGAN_DATA, else the shared folder next to this repository (set explicitly)
+_SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not os.environ.get(datasets.DATA_ENV) and _SHARED.is_dir():
+    os.environ[datasets.DATA_ENV] = str(_SHARED)
 
 EO_TARGET = 0.52
 STATS = ["max_degree", "assortativity", "triangle_count", "square_count", "power_law_exponent",

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from graphwgan.datasets import resolve_graph
-from graphwgan.io import WRITE_FORMATS, read_masses, write_graph, write_scores
+from graphwgan.io import TABLE_SUFFIXES, WRITE_FORMATS, read_masses, write_graph, write_scores, write_table
 
 __all__ = ["build_parser", "main"]
 
@@ -39,12 +40,34 @@ SYNTH_STATISTICS = ("max_degree", "assortativity", "triangle_count", "square_cou
                     "clustering_coefficient", "characteristic_path_length", "spectral_gap")
 
 
+_GRAPH_HELP = "graph file (npz, mat, edge list, pt, GraphML, GML) or dataset name; default: the embedded graph"
+
+
 def _load_graph(spec: str | None, largest_component: bool):
     """The graph named by ``--graph`` (a file or a dataset name; the embedded graph when omitted)."""
     try:
         return resolve_graph(spec, largest_component=largest_component)
     except (FileNotFoundError, ValueError) as err:
         raise type(err)(f"--graph {err}") from None
+
+
+def _check_output(value: str | None, option: str, suffixes: Sequence[str] | None = None) -> Path | None:
+    """Validate an output path before any work: a known suffix, not a folder, a writable (creatable) folder."""
+    if value is None:
+        return None
+    path = Path(value)
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        raise ValueError(f"{option} {value!r}: unknown suffix {path.suffix!r}; use one of {', '.join(suffixes)}")
+    if path.is_dir():
+        raise ValueError(f"{option} {value!r} is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{option} {value!r}: cannot create the folder '{path.parent}': {exc.strerror or exc}"
+                         ) from None
+    if not os.access(path.parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError(f"{option} {value!r}: not writable")
+    return path
 
 
 def _demo_masses(data) -> tuple[np.ndarray, np.ndarray, str]:
@@ -65,23 +88,29 @@ def _demo_masses(data) -> tuple[np.ndarray, np.ndarray, str]:
 def _cmd_w1(args: argparse.Namespace) -> int:
     from graphwgan.ot import GraphTransport
 
+    _check_output(args.flow_out, "--flow-out", TABLE_SUFFIXES)
+    _check_output(args.potential_out, "--potential-out", TABLE_SUFFIXES)
     data, name = _load_graph(args.graph, args.largest_component)
     n = int(data.num_nodes)
     if (args.mu is None) != (args.nu is None):
         raise ValueError("give both --mu and --nu, or neither (for the example distributions)")
+    names = _node_names(data, n)
     if args.mu is None:
         mu, nu, described = _demo_masses(data)
     else:
-        mu, nu = read_masses(args.mu, n), read_masses(args.nu, n)
+        mu, nu = read_masses(args.mu, n, names), read_masses(args.nu, n, names)
         described = f"{args.mu} vs {args.nu}"
     start = time.perf_counter()
     transport = GraphTransport(data)
     result = transport.solve(mu, nu)
     seconds = time.perf_counter() - start
+    ids = np.asarray(names, dtype=object) if names is not None else np.arange(n)
     if args.flow_out:
-        np.save(args.flow_out, np.vstack([result.edge_index, result.flow]))
+        u, v = result.edge_index
+        write_table(args.flow_out, {"u": ids[u], "v": ids[v], "flow": result.flow},
+                    numeric=np.vstack([result.edge_index, result.flow]))
     if args.potential_out:
-        np.save(args.potential_out, result.potential)
+        write_table(args.potential_out, {"node": ids, "potential": result.potential}, numeric=result.potential)
     carrying = int(np.count_nonzero(result.flow))
     if args.json:
         print(json.dumps({"graph": name, "num_nodes": n, "num_edges": int(result.flow.size),
@@ -112,10 +141,7 @@ def _sample_paths(out: str, format: str | None, count: int) -> tuple[list[Path],
                          f"--format is {format}; make them agree")
     if path.exists() and path.is_dir():
         raise ValueError(f"--out {out!r} is a folder; give a file name such as {Path(out) / 'sample.txt'}")
-    try:  # before the fit, so that a bad path fails fast
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"--out {out!r}: cannot create the folder '{path.parent}': {exc.strerror or exc}") from None
+    _check_output(str(path), "--out")  # before the fit, so that a bad path fails fast
     if count == 1:
         return [path], format
     return [path.with_name(f"{path.stem}_{k}{path.suffix}") for k in range(count)], format
@@ -190,6 +216,12 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         rows[f"mean of {args.num_samples} samples"] = mean
 
     reached = "reached" if model.converged_ else "NOT reached"
+    if args.json:
+        print(json.dumps({"graph": name, "num_nodes": n, "num_edges": m, "epochs": model.n_epochs_,
+                          "fit_seconds": model.fit_seconds_, "edge_overlap": model.edge_overlap_,
+                          "converged": bool(model.converged_), "written": [str(p) for p in written],
+                          "statistics": rows}, default=lambda value: value.item()))
+        return 0
     print(f"graph      : {name} ({n} nodes, {m} edges)")
     print(f"model      : GraphSynthesizer(eo_target={args.eo_target}, max_epochs={args.max_epochs}, "
           f"random_state={args.seed})")
@@ -201,8 +233,63 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     else:
         print(f"samples    : {args.num_samples} (not written; pass --out to save them)")
     print()
-    print(metrics.statistics_table(rows))
+    print(_statistics_by_row(rows, args.num_samples))
     return 0
+
+
+#: Widest table ``graphwgan synth`` prints; more samples are summarised (all of them: ``--json``).
+TABLE_WIDTH = 100
+
+
+def _statistics_by_row(rows: dict, count: int) -> str:
+    """The statistics table with one row per statistic and one column per graph, at most TABLE_WIDTH wide.
+
+    When the samples do not fit side by side, the columns are the real graph and the samples'
+    mean, minimum and maximum.
+    """
+    from graphwgan import metrics
+
+    def table(columns: dict) -> str:
+        keys = list(dict.fromkeys(key for stats in columns.values() for key in stats))
+        by_row = {key: {col: stats[key] for col, stats in columns.items() if key in stats} for key in keys}
+        return metrics.statistics_table(by_row, label="statistic")
+
+    text = table(rows)
+    if max(map(len, text.splitlines())) <= TABLE_WIDTH or count == 1:
+        return text
+    samples = [rows[f"sample {k}"] for k in range(count)]
+    summary = {"real graph": rows["real graph"], f"mean of {count}": rows[f"mean of {count} samples"],
+               "min": {key: min(s[key] for s in samples) for key in samples[0]},
+               "max": {key: max(s[key] for s in samples) for key in samples[0]}}
+    return table(summary) + "\n(each sample: --json)"
+
+
+class _Ticker:
+    """A progress line on stderr that keeps moving (elapsed time) while a step without its own bar runs."""
+
+    def __init__(self, desc: str, disable: bool) -> None:
+        self.desc, self.disable = desc, disable
+
+    def __enter__(self) -> _Ticker:
+        import threading
+
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(desc=self.desc, total=None, file=sys.stderr, leave=False, unit="s",
+                        bar_format="{desc}: {elapsed}", disable=True if self.disable else None)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._tick, daemon=True)
+        self.thread.start()
+        return self
+
+    def _tick(self) -> None:
+        while not self.stop.wait(0.5):
+            self.bar.refresh()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.bar.close()
 
 
 #: Detectors offered by ``graphwgan score`` (name -> class name in :mod:`graphwgan.anomaly`).
@@ -229,25 +316,26 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise ValueError("give --load (score with a saved detector) or --save (fit and save one), not both")
     if args.load and not Path(args.load).is_file():
         raise FileNotFoundError(f"--load {args.load!r}: no such file")
+    _check_output(args.out, "--out")
+    _check_output(args.save, "--save")
     data, name = _load_graph(args.graph, args.largest_component)
     n = int(data.num_nodes)
-    steps = ["score"] if args.load else ["fit", "score"]
-    bar = tqdm(total=len(steps) + bool(args.out) + bool(args.save), desc=steps[0], unit="step", file=sys.stderr,
-               leave=False, disable=True if args.no_progress else None)
     if args.load:
         detector = anomaly.BaseDetector.load(args.load)
         how = f"loaded from {args.load}"
         scores = detector.decision_function(data)
-        bar.update()
     else:
-        detector = getattr(anomaly, SCORE_DETECTORS[args.detector])(contamination=args.contamination,
-                                                                     random_state=args.seed)
-        detector.fit(data)
+        cls = getattr(anomaly, SCORE_DETECTORS[args.detector])
+        options = {"contamination": args.contamination, "random_state": args.seed}
+        if "verbose" in cls._param_names():  # the detector's own bar moves over its training epochs
+            options["verbose"] = not args.no_progress
+        detector = cls(**options)
+        with _Ticker(f"fit {cls.__name__}", disable=args.no_progress or "verbose" in options):
+            detector.fit(data)
         how = f"fitted in {detector.fit_seconds_:.2f} s"
-        bar.update()
-        bar.set_description("score")
         scores = detector.decision_scores_
-        bar.update()
+    bar = tqdm(total=bool(args.out) + bool(args.save), desc="write", unit="file", file=sys.stderr, leave=False,
+               disable=True if args.no_progress or not (args.out or args.save) else None)
     labels = (scores > detector.threshold_).astype(np.int64)
     names = _node_names(data, n)
     if args.save:
@@ -292,6 +380,7 @@ def _cmd_curvature(args: argparse.Namespace) -> int:
     """``graphwgan curvature``: exact Ollivier-Ricci curvature of every edge, to CSV and a summary."""
     from graphwgan.curvature import ollivier_ricci
 
+    _check_output(args.out, "--out")
     data, name = _load_graph(args.graph, args.largest_component)
     n = int(data.num_nodes)
     start = time.perf_counter()
@@ -329,8 +418,7 @@ def _add_curvature_parser(sub) -> None:
         description="Ollivier-Ricci curvature kappa(u, v) = 1 - W1(m_u, m_v) / d(u, v) of every edge, with "
                     "GraphRicciCurvature's lazy walk measures (edge weights are lengths); writes u,v,curvature "
                     "rows and prints a summary.")
-    curvature.add_argument("--graph", help="graph file (npz, mat, edge list, pt) or dataset name; default: the "
-                                           "embedded graph")
+    curvature.add_argument("--graph", help=_GRAPH_HELP)
     curvature.add_argument("--largest-component", action="store_true",
                            help="keep only the largest connected component")
     curvature.add_argument("--alpha", type=float, default=0.5, help="mass the walk keeps on its node (default 0.5)")
@@ -344,16 +432,21 @@ def _add_curvature_parser(sub) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
+    from graphwgan import __version__
+
     parser = argparse.ArgumentParser(prog="graphwgan", description="Wasserstein GANs on graphs.")
+    parser.add_argument("--version", action="version", version=f"graphwgan {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     w1 = sub.add_parser("w1", help="exact Wasserstein-1 distance between two node distributions",
                         description="Exact W1 with the shortest-path ground cost (edge weights are lengths).")
-    w1.add_argument("--graph", help="graph file (npz, mat, edge list, pt) or dataset name; default: the embedded graph")
+    w1.add_argument("--graph", help=_GRAPH_HELP)
     w1.add_argument("--mu", help="masses of the first distribution (.npy, one value per line, or 'node mass' lines)")
     w1.add_argument("--nu", help="masses of the second distribution, same formats")
     w1.add_argument("--largest-component", action="store_true", help="keep only the largest connected component")
-    w1.add_argument("--flow-out", help="save (u, v, flow) rows of the optimal flow to this .npy file")
-    w1.add_argument("--potential-out", help="save the optimal potential to this .npy file")
+    w1.add_argument("--flow-out", metavar="FILE", help="save the optimal flow: .csv/.txt/.tsv rows u,v,flow with the "
+                                                    "graph's node ids, or .npy (3, E) rows of node positions and flow")
+    w1.add_argument("--potential-out", metavar="FILE", help="save the optimal potential: .csv/.txt/.tsv rows "
+                                                            "node,potential with the graph's node ids, or .npy")
     w1.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
     w1.set_defaults(handler=_cmd_w1)
 
@@ -363,8 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "sample graphs with the same number of edges, optionally write them, and print the graph "
                     "statistics of the real graph against the samples (edge overlap and mean relative error "
                     "included).")
-    synth.add_argument("--graph", help="graph file (npz, mat, edge list, pt) or dataset name; default: the "
-                                       "embedded graph")
+    synth.add_argument("--graph", help=_GRAPH_HELP)
     synth.add_argument("--largest-component", action="store_true", help="keep only the largest connected component")
     synth.add_argument("-n", "--num-samples", type=int, default=1, metavar="N",
                        help="number of graphs to sample, 1-1000 (default 1)")
@@ -379,6 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "adjacency); with several samples, PATH's stem gets _0, _1, ... ")
     synth.add_argument("--format", choices=sorted(SYNTH_FORMATS.values()),
                        help="output format when the suffix of --out does not say it")
+    synth.add_argument("--json", action="store_true",
+                       help="print one JSON object (every sample's statistics) instead of the report")
     synth.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     synth.set_defaults(handler=_cmd_synth)
 
@@ -386,8 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
         "score", help="score every node of a graph for anomaly (higher = more anomalous)",
         description="Fit an anomaly detector on a graph (node features from the graph's x, or structural "
                     "encodings when it has none), or load a saved one, and write one score per node to CSV.")
-    score.add_argument("--graph", help="graph file (npz, mat, edge list, pt) or dataset name; default: the "
-                                       "embedded graph")
+    score.add_argument("--graph", help=_GRAPH_HELP)
     score.add_argument("--largest-component", action="store_true", help="keep only the largest connected component")
     score.add_argument("--detector", choices=sorted(SCORE_DETECTORS), default="graphwgan",
                        help="which detector to fit (default graphwgan, the library's AnomalyDetector)")
@@ -412,8 +505,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (ValueError, TypeError, FileNotFoundError) as exc:
-        print(f"graphwgan {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, OSError) as exc:  # OSError: files that cannot be read or written
+        text = str(exc) if not isinstance(exc, OSError) or not exc.filename else f"{exc.filename}: {exc.strerror}"
+        print(f"graphwgan {args.command}: error: {' '.join(text.split())}", file=sys.stderr)
         return 2
 
 

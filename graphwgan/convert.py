@@ -19,12 +19,13 @@ from graphwgan._checks import is_tensor, to_numpy
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
 
-__all__ = ["from_object"]
+__all__ = ["from_object", "relabel_ids"]
 
 _SUPPORTED = (
     "torch_geometric.data.Data, networkx.Graph/DiGraph/MultiGraph/MultiDiGraph, a scipy.sparse "
     "matrix or array (square adjacency), a (2, E) edge_index as torch.Tensor or numpy.ndarray, "
-    "or a path (str or os.PathLike) to a graph file"
+    "a pandas.DataFrame of edges (source, target[, weight] columns), or a path (str or os.PathLike) "
+    "to a graph file (npz, mat, edge list, pt, GraphML, GML)"
 )
 
 
@@ -85,6 +86,9 @@ def _parse_source(source, edge_weight, num_nodes, weight, keep_attributes=True):
             f"to_graph: got a sparse torch tensor ({source.layout}); pass a scipy sparse adjacency "
             "or a dense (2, E) edge_index tensor instead."
         )
+    if _is_dataframe(source):
+        _reject_edge_weight(edge_weight, "a pandas DataFrame")
+        return _parse_frame(source, num_nodes, weight)
     if is_tensor(source) or isinstance(source, np.ndarray):
         row, col = _parse_edge_index(source, "edge_index")
         lengths = _parse_lengths(edge_weight, row.size, weight, "edge_weight")
@@ -112,12 +116,7 @@ def _parse_data(data, edge_weight, num_nodes, weight, keep_attributes=True):
     else:
         row, col = _parse_edge_index(edge_index, "data.edge_index")
     if edge_weight is None and weight is not None:
-        stored = data.edge_weight if "edge_weight" in data else None
-        name = "data.edge_weight"
-        if stored is None and "edge_attr" in data and data.edge_attr is not None:
-            attr = data.edge_attr
-            if attr.dim() == 1 or (attr.dim() == 2 and attr.size(1) == 1):
-                stored, name = attr.reshape(-1), "data.edge_attr"
+        stored, name = _stored_lengths(data, weight, row.size)
         lengths = _parse_lengths(stored, row.size, "weight", name)
     else:
         lengths = _parse_lengths(edge_weight, row.size, weight, "edge_weight")
@@ -132,6 +131,32 @@ def _parse_data(data, edge_weight, num_nodes, weight, keep_attributes=True):
         else:
             other_attrs[key] = _copy(value)
     return row, col, lengths, n, node_attrs, other_attrs
+
+
+def _stored_lengths(data, weight, num_edges):
+    """The edge lengths a Data object stores, and the attribute they come from.
+
+    Read in this order: ``data.edge_weight``; the attribute named by ``weight`` (``data.weight``
+    by default, as ``torch_geometric.utils.from_networkx`` stores a networkx ``weight``); a
+    one-column ``data.edge_attr``. None of them: unit lengths. A ``weight`` other than the default
+    that names no edge attribute is an error, as is a multi-column ``edge_attr`` when it is named.
+    """
+    if "edge_weight" in data and data.edge_weight is not None:
+        return data.edge_weight, "data.edge_weight"
+    for key in dict.fromkeys((weight, "edge_attr")):
+        value = data[key] if key in data else None
+        if value is None or not hasattr(value, "shape") or not value.shape or value.shape[0] != num_edges:
+            continue
+        if value.ndim == 1 or (value.ndim == 2 and value.shape[1] == 1):
+            return value.reshape(-1), f"data.{key}"
+        if key == weight:
+            raise ValueError(f"to_graph: data.{key} has shape {tuple(value.shape)}; lengths need one value per edge.")
+    if weight not in ("weight", "edge_weight", "edge_attr"):
+        raise ValueError(
+            f"to_graph: weight={weight!r} names no edge attribute of the Data object (one value per edge); pass "
+            "weight=None for unit lengths."
+        )
+    return None, "data.edge_weight"
 
 
 def _parse_networkx(graph, num_nodes, weight):
@@ -151,7 +176,28 @@ def _parse_networkx(graph, num_nodes, weight):
     else:
         values = [w for _, _, w in graph.edges(data=weight, default=1.0)]
         lengths = _parse_lengths(values, m, weight, f"edge attribute {weight!r}")
-    return row, col, lengths, n, {"node_names": nodes}, {}
+    node_attrs = {"node_names": nodes}
+    for key in ("x", "y"):  # node features and labels, when every node has them
+        values = [graph.nodes[node].get(key) for node in nodes]
+        if n and all(value is not None for value in values):
+            node_attrs[key] = _node_attribute(values, key)
+    return row, col, lengths, n, node_attrs, {}
+
+
+def _node_attribute(values, key):
+    """A networkx node attribute (one value or vector per node) as a tensor: ``x`` float32, ``y`` int64 if whole."""
+    import torch
+
+    try:
+        array = np.array([to_numpy(value) if is_tensor(value) else value for value in values])
+    except ValueError as err:
+        raise ValueError(f"to_graph: node attribute {key!r} must have the same shape on every node ({err}).") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"to_graph: node attribute {key!r} must hold real numbers, got dtype {array.dtype}.")
+    if key == "y" and array.ndim == 1 and (array.dtype.kind in "biu" or np.all(np.mod(array, 1) == 0)):
+        return torch.from_numpy(array.astype(np.int64))
+    array = array.astype(np.float32)
+    return torch.from_numpy(array[:, None] if array.ndim == 1 and key == "x" else array)
 
 
 def _parse_sparse(matrix, num_nodes, weight):
@@ -178,8 +224,74 @@ def _parse_sparse(matrix, num_nodes, weight):
     return row, col, lengths, n, {}, {}
 
 
+def relabel_ids(ids: np.ndarray) -> tuple[np.ndarray, list[str] | None]:
+    """Node positions ``0..n-1`` for the ids of an edge table, and the ids to keep as ``node_names``.
+
+    Integer ids that are exactly ``0..n-1`` are positions already (no names). Other integer ids
+    (sparse, 1-based) map to positions in increasing order, and anything else (strings) in order
+    of first appearance; then the ids are returned as strings, so no missing id becomes a node.
+    """
+    ids = np.asarray(ids)
+    integers = None
+    if ids.dtype.kind in "iu":
+        integers = ids.astype(np.int64)
+    elif ids.dtype.kind in "OUS":
+        try:
+            integers = ids.astype(str).astype(np.int64)
+        except (ValueError, OverflowError):
+            integers = None
+    if integers is not None:
+        present = np.unique(integers)
+        if present.size == 0 or (present[0] == 0 and present[-1] == present.size - 1):
+            return integers, None
+        return np.searchsorted(present, integers).astype(np.int64), [str(value) for value in present.tolist()]
+    text = ids.astype(str)
+    unique, first, inverse = np.unique(text, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # order of first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[inverse].astype(np.int64), unique[order].tolist()
+
+
+def _is_dataframe(obj) -> bool:
+    return (type(obj).__module__ or "").startswith("pandas") and type(obj).__name__ == "DataFrame"
+
+
+def _parse_frame(frame, num_nodes, weight):
+    """A pandas edge table: ``source``/``target`` columns (else the first two), lengths from ``weight``."""
+    columns = [str(c) for c in frame.columns]
+    if {"source", "target"} <= set(columns):
+        u_key, v_key = "source", "target"
+    elif len(columns) >= 2:
+        u_key, v_key = frame.columns[0], frame.columns[1]
+    else:
+        raise ValueError(f"to_graph: a DataFrame of edges needs two id columns (source, target), got {columns}.")
+    m = len(frame)
+    both = np.column_stack([frame[u_key].to_numpy(), frame[v_key].to_numpy()]).reshape(-1)
+    if m and any(value is None or value != value for value in both.tolist()):  # None or NaN
+        raise ValueError(f"to_graph: the DataFrame's {u_key!r}/{v_key!r} columns hold missing ids.")
+    ids, names = relabel_ids(both)
+    if num_nodes is not None:
+        if names is not None:
+            raise ValueError("to_graph: num_nodes applies to a DataFrame only when its ids are 0..n-1.")
+        _check_ids(ids, ids, num_nodes, "the DataFrame")
+        n = num_nodes
+    else:
+        n = int(ids.max()) + 1 if ids.size else 0
+    row, col = ids.reshape(-1, 2).T
+    stored = frame[weight].to_numpy() if weight is not None and weight in frame.columns else None
+    lengths = _parse_lengths(stored, m, weight, f"column {weight!r}") if stored is not None else np.ones(m)
+    return np.ascontiguousarray(row), np.ascontiguousarray(col), lengths, n, (
+        {"node_names": names} if names is not None else {}), {}
+
+
 def _parse_edge_index(edge_index, name):
     array = to_numpy(edge_index)
+    if array.ndim == 2 and array.shape[0] == array.shape[1] and array.shape[0] != 2:
+        raise ValueError(
+            f"to_graph: {name} has shape {tuple(array.shape)}, which looks like a dense adjacency matrix; pass "
+            "scipy.sparse.csr_array(matrix) instead (its nonzero entries become edges, their values lengths)."
+        )
     if array.ndim != 2 or array.shape[0] != 2:
         raise ValueError(
             f"to_graph: {name} must have shape (2, E), got {tuple(array.shape)}; transpose an (E, 2) array with .T."

@@ -211,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.mu is None:
             mu, nu = _pair(n, args.seed)
         else:
-            mu, nu = read_masses(args.mu, n), read_masses(args.nu, n)
+            names = getattr(data, "node_names", None)
+            mu, nu = read_masses(args.mu, n, names), read_masses(args.nu, n, names)
         result = estimate_wasserstein_ddp(data, mu, nu, batch_size=args.batch_size, max_steps=args.max_steps,
                                           lipschitz=args.lipschitz, lr=args.lr, seed=args.seed, verbose=False)
         if dist.get_rank() == 0:

@@ -15,6 +15,7 @@ import contextlib
 import io as _io
 import os
 import pickle
+import re
 import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphwgan.convert import from_object
+from graphwgan._pickle import restricted_loads
+from graphwgan.convert import from_object, relabel_ids
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
@@ -31,11 +33,13 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 __all__ = [
     "DENSE_FEATURE_LIMIT",
     "FORMATS",
+    "TABLE_SUFFIXES",
     "WRITE_FORMATS",
     "read_graph",
     "read_masses",
     "write_graph",
     "write_scores",
+    "write_table",
 ]
 
 #: Formats :func:`write_graph` writes (file suffix -> format).
@@ -46,18 +50,21 @@ WRITE_FORMATS = {".txt": "txt", ".csv": "csv", ".npz": "npz"}
 DENSE_FEATURE_LIMIT = 50_000_000
 
 #: Values accepted by ``read_graph(format=...)``.
-FORMATS = ("npz", "mat", "edgelist", "pt")
+FORMATS = ("npz", "mat", "edgelist", "pt", "graphml", "gml")
 
 _TO_GRAPH_KEYS = ("num_nodes", "largest_component", "remove_self_loops", "weight")
 _EDGELIST_SUFFIXES = {".txt", ".tsv", ".csv", ".edgelist", ".edges", ".el", ".dat", ".tab"}
-_PICKLE_HINT = "pass allow_pickle=True if you trust the file (unpickling can run arbitrary code)"
+_PICKLE_HINT = (
+    'pass allow_pickle="restricted" to rebuild numpy arrays and scipy sparse matrices only (no code runs), '
+    "or allow_pickle=True if you trust the file (unpickling can run arbitrary code)"
+)
 
 
 def read_graph(
     path: str | os.PathLike,
     format: str | None = None,
     *,
-    allow_pickle: bool = False,
+    allow_pickle: bool | str = False,
     columns: Sequence[str | int] | None = None,
     delimiter: str | None = None,
     header: bool | None = None,
@@ -70,10 +77,10 @@ def read_graph(
     ----------
     path : str or os.PathLike
         The file.
-    format : {"npz", "mat", "edgelist", "pt"}, optional
+    format : {"npz", "mat", "edgelist", "pt", "graphml", "gml"}, optional
         The file format. By default it is inferred from the suffix (``.npz``; ``.mat``;
         ``.pt``, ``.pth``, ``.pt.zip``, ``.zip``; ``.txt``, ``.tsv``, ``.csv``, ``.edgelist``,
-        ``.edges``) and otherwise from the content.
+        ``.edges``; ``.graphml``; ``.gml``) and otherwise from the content.
 
         * ``"npz"``: numpy archives in any of these layouts
 
@@ -91,14 +98,27 @@ def read_graph(
           ``y`` and ``features`` / ``attributes`` give ``x``.
         * ``"edgelist"``: text, one edge ``u v [length]`` per line, separated by tabs, commas or
           whitespace (detected from the first line unless ``delimiter`` is given). Lines starting
-          with ``comment`` and blank lines are skipped. Integer ids are used as node ids
-          ``0..max`` (so a 1-based file gets an isolated node 0); any other ids are relabelled
-          ``0..n-1`` in order of first appearance and kept in ``data.node_names``.
+          with ``comment`` and blank lines are skipped. Integer ids that are exactly ``0..n-1``
+          are used as they are; sparse or 1-based integer ids are relabelled ``0..n-1`` in
+          increasing order (no isolated phantom nodes for the missing ids) and kept, as strings,
+          in ``data.node_names``; any other ids are relabelled ``0..n-1`` in order of first
+          appearance and kept in ``data.node_names``. Given ``num_nodes``, integer ids are
+          positions ``0..num_nodes-1`` and the missing ones are isolated nodes.
+          A third field that is a Python dict, as ``networkx.write_edgelist`` writes by default
+          (``u v {'weight': 2.0}``), is read with ``ast.literal_eval``: its ``weight`` entry
+          (the key named by ``weight``) is the length when every line has one.
+        * ``"graphml"``, ``"gml"``: read with ``networkx.read_graphml`` / ``networkx.read_gml``
+          (GML nodes named by their ``label``, else their ``id``); node ids are kept in
+          ``data.node_names`` and an edge attribute ``weight`` is the length.
         * ``"pt"``: a ``torch.save`` of a PyG ``Data`` (or of a dict with ``edge_index``, or of
           an edge_index tensor), also inside a zip holding one ``.pt`` file (read in memory).
-    allow_pickle : bool, default False
+    allow_pickle : bool or "restricted", default False
         Allow loading pickled Python objects (NetGAN / GraphData npz archives, ``.pt`` files
-        that hold more than tensors and PyG ``Data``). Only enable it for files you trust.
+        that hold more than tensors and PyG ``Data``). ``True`` runs Python's unpickler: only
+        enable it for files you trust. ``"restricted"`` reads the pickled objects of npz
+        archives with an unpickler that rebuilds only numpy arrays, numpy scalars, plain
+        containers and scipy sparse matrices (re-assembled from their index arrays), so no code
+        can run; ``.pt`` files are then read as with ``False``.
         Without it, ``.pt`` files are read with ``torch.load(weights_only=True)`` with the PyG
         ``Data`` classes allowed, which covers ordinary PyG ``Data`` files.
     columns : sequence of str or int, optional
@@ -156,6 +176,8 @@ def read_graph(
         raise FileNotFoundError(f"read_graph: no such file: '{path}'")
     if path.is_dir():
         raise IsADirectoryError(f"read_graph: '{path}' is a directory, expected a graph file.")
+    if allow_pickle not in (False, True, "restricted"):
+        raise ValueError(f"read_graph: allow_pickle must be False, True or 'restricted', got {allow_pickle!r}.")
     if format is None:
         format = _infer_format(path)
     elif format not in FORMATS:
@@ -181,7 +203,9 @@ def read_graph(
     elif format == "mat":
         data = _read_mat(path)
     elif format == "pt":
-        data = _read_pt(path, allow_pickle)
+        data = _read_pt(path, allow_pickle is True)
+    elif format in ("graphml", "gml"):
+        data = _read_networkx_file(path, format)
     else:
         data, to_graph_kwargs = _read_edgelist(path, columns, delimiter, header, comment, dict(to_graph_kwargs))
     return _finish(data, path, to_graph_kwargs)
@@ -203,8 +227,14 @@ def _infer_format(path: Path) -> str:
         return "pt"
     if suffix in _EDGELIST_SUFFIXES:
         return "edgelist"
+    if suffix in (".graphml", ".gml"):
+        return suffix[1:]
     with open(path, "rb") as handle:
         head = handle.read(1024)
+    if b"<graphml" in head:
+        return "graphml"
+    if head.lstrip().startswith((b"graph", b"Creator")) and b"[" in head:
+        return "gml"
     if head.startswith(b"PK"):
         try:
             with zipfile.ZipFile(path) as archive:
@@ -324,7 +354,7 @@ def _read_npz(path: Path, allow_pickle: bool) -> Data:
     import scipy.sparse as sp
 
     try:
-        archive = np.load(path, allow_pickle=allow_pickle)
+        archive = np.load(path, allow_pickle=allow_pickle is True)
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as err:
         raise ValueError(f"read_graph: '{path}' is not a readable npz archive ({err}).") from None
     if not hasattr(archive, "files"):  # a plain .npy array or a bare pickle
@@ -340,11 +370,13 @@ def _read_npz(path: Path, allow_pickle: bool) -> Data:
                     warnings.simplefilter("ignore", DeprecationWarning)
                     value = archive[key]
             except ValueError as err:
-                if "allow_pickle" in str(err):
+                if "allow_pickle" not in str(err):
+                    raise ValueError(f"read_graph: '{path}': cannot read {key!r} ({err}).") from None
+                if allow_pickle != "restricted":
                     raise ValueError(
                         f"read_graph: '{path}' stores {key!r} as a pickled Python object; {_PICKLE_HINT}."
                     ) from None
-                raise ValueError(f"read_graph: '{path}': cannot read {key!r} ({err}).") from None
+                value = _restricted_member(archive, key, path)
             if isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 0:
                 return value.item()
             return value
@@ -369,6 +401,47 @@ def _read_npz(path: Path, allow_pickle: bool) -> Data:
             labels = get("labels") if "labels" in keys else None
             return _sparse_only(adjacency, labels, path)
         return _from_fields(keys, get, path)
+
+
+def _restricted_member(archive, key: str, path: Path):
+    """The object array ``key`` of an npz archive, unpickled with :class:`_RestrictedUnpickler`."""
+    from numpy.lib import format as npy_format
+
+    try:
+        with archive.zip.open(key + ".npy") as handle:
+            version = npy_format.read_magic(handle)
+            read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+            read_header(handle)
+            value = restricted_loads(handle.read())
+    except (pickle.UnpicklingError, ValueError, EOFError, TypeError, AttributeError, KeyError) as err:
+        raise ValueError(
+            f"read_graph: '{path}': {key!r} holds pickled objects that the restricted reader refuses ({err}); "
+            "pass allow_pickle=True only if you trust the file."
+        ) from None
+    return _rebuild_sparse(value)
+
+
+def _rebuild_sparse(value):
+    """Sparse matrices rebuilt (and checked) from their arrays; containers walked; other values as they are."""
+    import scipy.sparse as sp
+
+    if sp.issparse(value):
+        state = vars(value)
+        if "indptr" in state:
+            kind = sp.csr_array if value.format == "csr" else sp.csc_array
+            rebuilt = kind((np.asarray(state["data"]), np.asarray(state["indices"]), np.asarray(state["indptr"])),
+                           shape=tuple(int(s) for s in state["_shape"]))
+        else:
+            rebuilt = sp.coo_array((np.asarray(state["data"]), (np.asarray(state["row"]), np.asarray(state["col"]))),
+                                   shape=tuple(int(s) for s in state["_shape"]))
+        if hasattr(rebuilt, "check_format"):
+            rebuilt.check_format(full_check=True)
+        return rebuilt
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return _rebuild_sparse(value.item()) if value.ndim == 0 else value
+    if isinstance(value, dict):
+        return {k: _rebuild_sparse(v) for k, v in value.items()}
+    return value
 
 
 def _unwrap(value):
@@ -542,6 +615,30 @@ def _read_mat(path: Path) -> Data:
 
 
 # ----------------------------------------------------------------------------------------------
+# GraphML and GML (through networkx)
+# ----------------------------------------------------------------------------------------------
+
+
+def _read_networkx_file(path: Path, format: str):
+    """A GraphML or GML file as a networkx graph (node ids kept as ``node_names``, ``weight`` as lengths)."""
+    import networkx as nx
+
+    try:
+        if format == "graphml":
+            return nx.read_graphml(path)
+        try:
+            return nx.read_gml(path)  # nodes named by their 'label'
+        except nx.NetworkXError:
+            return nx.read_gml(path, label="id")  # no (unique) labels: the numeric ids
+    except (nx.NetworkXError, ValueError, SyntaxError, KeyError) as err:
+        raise ValueError(f"read_graph: '{path}' is not a readable {format.upper()} file ({err}).") from None
+    except Exception as err:  # noqa: BLE001 - XML parse errors come in several types
+        if type(err).__name__ == "ParseError":
+            raise ValueError(f"read_graph: '{path}' is not a readable {format.upper()} file ({err}).") from None
+        raise
+
+
+# ----------------------------------------------------------------------------------------------
 # PyG .pt and .pt.zip
 # ----------------------------------------------------------------------------------------------
 
@@ -571,10 +668,12 @@ def _read_pt(path: Path, allow_pickle: bool) -> Data:
             with allow(_pyg_safe_globals()) if allow is not None else contextlib.nullcontext():
                 obj = torch.load(source, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as err:
-        first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        refused = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(err))
+        what = f" ({refused.group(1)})" if refused else ""
         raise ValueError(
-            f"read_graph: '{path}' holds pickled Python objects beyond tensors and PyG Data, so "
-            f"torch.load(weights_only=True) refused it ({first_line}); {_PICKLE_HINT}."
+            f"read_graph: '{path}' holds pickled Python objects beyond tensors and PyG Data{what}, so "
+            "torch.load(weights_only=True) refused it; pass allow_pickle=True if you trust the file (unpickling "
+            "can run arbitrary code)."
         ) from None
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile) as err:
         raise ValueError(f"read_graph: '{path}' is not a readable torch file ({err}).") from None
@@ -643,12 +742,25 @@ def _read_edgelist(path, columns, delimiter, header, comment, to_graph_kwargs):
     if not lines:
         raise ValueError(f"read_graph: '{path}' holds no edges (only blank or comment lines).")
 
+    attribute_rows = None
+    if columns is None and delimiter is None and lines[0].rstrip().endswith("}") and "{" in lines[0]:
+        attribute_rows = _networkx_rows(lines, numbers, path, to_graph_kwargs.get("weight", "weight"))
+        header = False if header is None else header
     if delimiter is None:
         delimiter = "\t" if "\t" in lines[0] else ("," if "," in lines[0] else None)
-    if delimiter is None:
+    if attribute_rows is not None:
+        rows = attribute_rows
+    elif delimiter is None:
         rows = [line.split() for line in lines]
     else:
         rows = [[field.strip() for field in line.split(delimiter)] for line in lines]
+    widths = {len(row) for row in rows}
+    if columns is None and len(rows) > 3 and widths == {len(rows)} and all(map(_is_number, rows[0])):
+        raise ValueError(
+            f"read_graph: '{path}' looks like a dense {len(rows)} x {len(rows)} adjacency matrix, not an edge "
+            "list; read it with numpy.loadtxt and pass scipy.sparse.csr_array(matrix) to graphwgan.to_graph "
+            "(nonzero entries become edges, their values lengths)."
+        )
 
     if header is None:
         header = named or _looks_like_header(rows)
@@ -712,13 +824,11 @@ def _read_edgelist(path, columns, delimiter, header, comment, to_graph_kwargs):
                     f"num_nodes must be at least {n}."
                 )
             n = num_nodes
+        else:  # sparse or 1-based ids: no phantom nodes, the ids kept as names
+            ids, node_names = relabel_ids(ids)
+            n = n if node_names is None else len(node_names)
     else:
-        unique, first, inverse = np.unique(both, return_index=True, return_inverse=True)
-        order = np.argsort(first, kind="stable")  # order of first appearance
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        ids = rank[inverse].astype(np.int64)
-        node_names = unique[order].tolist()
+        ids, node_names = relabel_ids(both)
         n = len(node_names)
         if num_nodes is not None and num_nodes != n:
             raise ValueError(
@@ -732,6 +842,30 @@ def _read_edgelist(path, columns, delimiter, header, comment, to_graph_kwargs):
     if node_names is not None:
         data.node_names = node_names
     return data, to_graph_kwargs
+
+
+def _networkx_rows(lines, numbers, path, weight):
+    """Rows ``u v [length]`` of networkx's ``write_edgelist`` output: ``u v {'key': value, ...}`` lines."""
+    import ast
+
+    rows, lengths = [], []
+    for line, number in zip(lines, numbers, strict=True):
+        start = line.find("{")
+        ids = line[:start].split()
+        try:
+            attributes = ast.literal_eval(line[start:].strip()) if start >= 0 else None
+        except (ValueError, SyntaxError):
+            attributes = None
+        if len(ids) != 2 or not isinstance(attributes, dict):
+            raise ValueError(
+                f"read_graph: '{path}' line {number}: expected 'u v {{...}}' as networkx.write_edgelist writes it, "
+                f"got {line.strip()!r}."
+            )
+        rows.append(ids)
+        lengths.append(attributes.get(weight) if weight is not None else None)
+    if weight is not None and all(length is not None for length in lengths):
+        rows = [[*ids, str(length)] for ids, length in zip(rows, lengths, strict=True)]
+    return rows
 
 
 def _looks_like_header(rows) -> bool:
@@ -763,12 +897,18 @@ def _is_int(text: str) -> bool:
 # ----------------------------------------------------------------------------------------------
 
 
-def read_masses(path: str | Path, num_nodes: int) -> np.ndarray:
+def read_masses(path: str | Path, num_nodes: int, node_names: Sequence[str] | None = None) -> np.ndarray:
     """Read a mass vector of length ``num_nodes`` from a file.
 
-    Accepted: ``.npy`` (a 1-D array); text (``.txt``, ``.csv``, ``.tsv`` or any other suffix)
-    with either one mass per line for every node, or ``node mass`` pairs (whitespace, comma or
-    tab separated) giving the non-zero entries. Lines starting with ``#`` are comments.
+    Accepted: ``.npy`` (a 1-D real array, one mass per node); text (``.txt``, ``.csv``, ``.tsv`` or
+    any other suffix) with either one mass per line for every node, or ``node mass`` pairs
+    (whitespace, comma or tab separated) giving the non-zero entries. Lines starting with ``#``
+    are comments.
+
+    In ``node mass`` pairs, ``node`` is one of ``node_names`` (the graph's own ids, e.g.
+    ``data.node_names`` from an edge list with string or sparse integer ids) when every node of
+    the file is one of them; otherwise it is a position ``0..num_nodes-1``. Masses must be real:
+    a complex ``.npy`` array is refused.
     """
     path = Path(path)
     if not path.is_file():
@@ -780,33 +920,46 @@ def read_masses(path: str | Path, num_nodes: int) -> np.ndarray:
             raise ValueError(f"{path} is not a readable .npy array of numbers: {exc}") from None
         if values.ndim != 1:
             raise ValueError(f"{path} holds an array of shape {values.shape}; expected one mass per node")
+        if values.dtype.kind not in "biuf":
+            raise ValueError(f"{path} holds {values.dtype} values; masses must be real numbers")
         return np.asarray(values, dtype=np.float64)
-    rows = []
+    rows, numbers = [], []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        fields = line.replace(",", " ").split()
-        try:
-            rows.append([float(field) for field in fields])
-        except ValueError:
-            raise ValueError(f"{path}, line {number}: expected numbers, got {line!r}") from None
+        if line:
+            rows.append(line.replace(",", " ").split())
+            numbers.append(number)
     widths = {len(row) for row in rows}
     if not rows:
         raise ValueError(f"{path} holds no masses")
+    if widths not in ({1}, {2}):
+        raise ValueError(
+            f"{path}: every line must hold one mass, or a 'node mass' pair; found lines with {sorted(widths)} fields"
+        )
+    masses = []
+    for row, number in zip(rows, numbers, strict=True):
+        try:
+            masses.append(float(row[-1]))
+        except ValueError:
+            raise ValueError(f"{path}, line {number}: expected a real number as the mass, got {row[-1]!r}") from None
     if widths == {1}:
-        return np.array([row[0] for row in rows])
-    if widths == {2}:
-        table = np.array(rows)
-        nodes = table[:, 0]
-        if np.any(nodes != np.round(nodes)) or np.any(nodes < 0) or np.any(nodes >= num_nodes):
-            raise ValueError(f"{path}: the first column must hold node ids in 0..{num_nodes - 1}")
-        masses = np.zeros(num_nodes)
-        np.add.at(masses, nodes.astype(np.int64), table[:, 1])
-        return masses
-    raise ValueError(
-        f"{path}: every line must hold one mass, or a 'node mass' pair; found lines with {sorted(widths)} fields"
-    )
+        return np.array(masses)
+    ids = [row[0] for row in rows]
+    index = {str(name): i for i, name in enumerate(node_names)} if node_names is not None else {}
+    if index and all(node in index for node in ids):
+        nodes = np.array([index[node] for node in ids], dtype=np.int64)
+    else:
+        bad = next((k for k, node in enumerate(ids) if not _is_int(node) or not 0 <= int(node) < num_nodes), None)
+        if bad is not None:
+            named = f" one of the graph's node ids (e.g. {', '.join(list(index)[:3])}) or" if index else ""
+            raise ValueError(
+                f"{path}, line {numbers[bad]}: unknown node {ids[bad]!r}; the first column must hold{named} "
+                f"node positions in 0..{num_nodes - 1}"
+            )
+        nodes = np.array([int(node) for node in ids], dtype=np.int64)
+    result = np.zeros(num_nodes)
+    np.add.at(result, nodes, np.array(masses))
+    return result
 
 
 def write_graph(data, path: str | Path, format: str | None = None) -> Path:
@@ -819,10 +972,14 @@ def write_graph(data, path: str | Path, format: str | None = None) -> Path:
     path : str or pathlib.Path
         The file; its folder is created if missing.
     format : {"txt", "csv", "npz"}, optional
-        ``"txt"``: one ``u v`` line per edge (space separated); ``"csv"``: one ``u,v`` line per edge;
-        both start with a ``#`` comment giving the node and edge counts, and list each edge once with
-        ``u < v``. ``"npz"``: the symmetric adjacency written by ``scipy.sparse.save_npz``, which keeps
-        isolated nodes. By default the format follows the suffix of ``path``.
+        ``"txt"``: one ``u v`` line per edge (space separated; tab separated when the graph has
+        ``node_names``); ``"csv"``: one ``u,v`` line per edge; both start with a ``#`` comment
+        giving the node and edge counts, and list each edge once with ``u < v`` (node positions).
+        The nodes are written as the graph's ``node_names`` when it has them, so a graph read
+        from a file with its own ids is written in those ids. ``"npz"``: the symmetric adjacency
+        written by ``scipy.sparse.save_npz``, which keeps isolated nodes (with ``node_names``:
+        the ``adj_*`` CSR layout plus ``node_names``). By default the format follows the suffix
+        of ``path``.
 
     Returns
     -------
@@ -848,17 +1005,62 @@ def write_graph(data, path: str | Path, format: str | None = None) -> Path:
     upper = row < col
     u, v = row[upper].astype(np.int64), col[upper].astype(np.int64)
     n = int(data.num_nodes)
+    names = getattr(data, "node_names", None)
+    names = [str(name) for name in names] if names is not None and len(names) == n else None
+    sep = "," if format == "csv" else ("\t" if names is not None else " ")
+    if names is not None and format != "npz":
+        bad = next((name for name in names if sep in name or "\n" in name or not name.strip()), None)
+        if bad is not None:
+            raise ValueError(f"cannot write the node id {bad!r} to a {format} edge list; use the npz format")
     path.parent.mkdir(parents=True, exist_ok=True)
     if format == "npz":
         import scipy.sparse as sp
 
         adjacency = sp.csr_matrix((np.ones(2 * u.size), (np.r_[u, v], np.r_[v, u])), shape=(n, n))
-        sp.save_npz(path, adjacency)
+        if names is None:
+            sp.save_npz(path, adjacency)
+        else:  # the gnn-benchmark layout, which holds node names
+            np.savez(path, adj_data=adjacency.data, adj_indices=adjacency.indices, adj_indptr=adjacency.indptr,
+                     adj_shape=np.array(adjacency.shape), node_names=np.array(names))
     else:
-        sep = "," if format == "csv" else " "
-        lines = [f"# {n} nodes, {u.size} edges"] + [f"{a}{sep}{b}" for a, b in zip(u.tolist(), v.tolist(), strict=True)]
+        ids = np.asarray(names, dtype=object) if names is not None else np.arange(n)
+        lines = [f"# {n} nodes, {u.size} edges"] + [f"{a}{sep}{b}" for a, b in zip(ids[u], ids[v], strict=True)]
         path.write_text("\n".join(lines) + "\n")
     return path
+
+
+#: Suffixes of the flow and potential files the ``w1`` command writes: ``.npy`` (numeric, node
+#: positions) or text with the graph's node ids (``.csv`` comma separated, ``.txt``/``.tsv`` tabs).
+TABLE_SUFFIXES = (".npy", ".csv", ".txt", ".tsv")
+
+
+def write_table(path: str | Path, columns: dict[str, Any], *, numeric: np.ndarray) -> Path:
+    """Write named columns as text (``.csv``: commas, ``.txt``/``.tsv``: tabs) or ``numeric`` as ``.npy``.
+
+    ``columns`` maps header names to sequences of equal length (node ids as given, numbers written
+    with ``repr`` so they read back exactly); ``numeric`` is what a ``.npy`` file holds. The suffix
+    decides: ``foo.txt`` is written as text to ``foo.txt`` (never ``foo.txt.npy``).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise ValueError(f"'{path}': unknown suffix {path.suffix!r}; use one of {', '.join(TABLE_SUFFIXES)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".npy":
+        with path.open("wb") as handle:  # a handle, so numpy adds no second suffix
+            np.save(handle, numeric)
+        return path
+    sep = "," if suffix == ".csv" else "\t"
+    rows = zip(*columns.values(), strict=True)
+    text = [sep.join(columns)] + [sep.join(_cell(value) for value in row) for row in rows]
+    path.write_text("\n".join(text) + "\n")
+    return path
+
+
+def _cell(value) -> str:
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return str(value)
 
 
 def write_scores(path: str | Path, scores: np.ndarray, labels: np.ndarray, names: Sequence[str] | None = None) -> Path:

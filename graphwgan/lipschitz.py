@@ -20,6 +20,7 @@ weight clipping and spectral normalisation live here too, with what each does an
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -217,7 +218,8 @@ class Certificate:
     Attributes
     ----------
     lower_bound : float
-        ``sum(potential * (mu - nu))``, never above the exact W1 (up to float rounding).
+        ``sum(potential * (mu - nu))``, summed without rounding error and rounded down, so never
+        above the exact W1, whatever the potential's magnitude.
     potential : ndarray, shape ``(n,)``
         1-Lipschitz in the graph metric.
     lipschitz : float
@@ -242,17 +244,74 @@ def certify(graph: Any, potential: Any, mu: Any, nu: Any, *, transform: CTransfo
     for the dual, so each value is a lower bound.
     """
     transform = transform or CTransform(graph)
-    f = potential.detach().cpu().double().numpy() if is_tensor(potential) else np.asarray(potential, float)
-    diff = (np.asarray(mu.detach().cpu() if is_tensor(mu) else mu, dtype=np.float64)
-            - np.asarray(nu.detach().cpu() if is_tensor(nu) else nu, dtype=np.float64))
+    f = potential.detach().cpu().double().numpy() if is_tensor(potential) else np.array(potential, dtype=np.float64)
+    if not np.isfinite(f).all():
+        raise FloatingPointError(
+            f"certify: the potential holds {int((~np.isfinite(f)).sum())} NaN or infinite values (the critic "
+            "diverged); lower the learning rate"
+        )
+    mu = np.asarray(mu.detach().cpu() if is_tensor(mu) else mu, dtype=np.float64)
+    nu = np.asarray(nu.detach().cpu() if is_tensor(nu) else nu, dtype=np.float64)
+    diff = _two_sum(mu, -nu)  # mu - nu as an exact sum of two vectors
     lipschitz = edge_lipschitz_constant(f, transform.edge_index, transform.edge_weight)
+    # every candidate is computed from a shifted copy whose relevant values are near 0 (the
+    # c-transforms keep only the values that win the min or max), so a critic with huge outputs
+    # (a diverging fit) loses no precision, then centred on its median before the dual value
     candidates = {
-        "rescale": f / lipschitz if lipschitz > 0 else f,
-        "lower": transform.lower(f),
-        "upper": transform.upper(f),
+        "rescale": (f - np.median(f)) / lipschitz if lipschitz > 0 else f - np.median(f),
+        "lower": transform.lower(f - f.min()),
+        "upper": transform.upper(f - f.max()),
     }
-    method, best = max(candidates.items(), key=lambda item: float(item[1] @ diff))
-    return Certificate(float(best @ diff), best, lipschitz, method)
+    scored = {name: _certified_value(g, diff, transform) for name, g in candidates.items()}
+    method = max(scored, key=lambda name: scored[name][0])
+    value, best = scored[method]
+    if not math.isfinite(value):
+        raise FloatingPointError(f"certify: the certified value is not finite ({value}); the critic diverged")
+    return Certificate(value, best, lipschitz, method)
+
+
+def _certified_value(g: np.ndarray, diff: tuple[np.ndarray, np.ndarray], transform: CTransform):
+    """``sum g (mu - nu)`` for a median-centred 1-Lipschitz ``g``, rounded down; and ``g``.
+
+    Rounding may leave ``g`` a hair above 1-Lipschitz: it is divided by its measured edge
+    constant then. The dual value is summed without rounding error (``mu - nu`` split exactly
+    into two terms, every product split exactly into two terms, ``math.fsum`` of all of them)
+    and rounded towards minus infinity, so it never exceeds the exact W1 of ``g``'s bound.
+    """
+    g = g - np.median(g)
+    constant = edge_lipschitz_constant(g, transform.edge_index, transform.edge_weight)
+    if constant > 1.0:
+        g = g / constant
+    parts = []
+    for term in diff:
+        product, error = _two_product(g, term)
+        parts += [product, error]
+    parts = np.concatenate(parts).tolist()
+    value = math.fsum(parts)
+    if math.isfinite(value) and math.fsum([*parts, -value]) < 0:  # rounded up: step down one ulp
+        value = math.nextafter(value, -math.inf)
+    return float(value), g
+
+
+def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a + b = s + e`` exactly (Knuth's TwoSum), elementwise."""
+    s = a + b
+    virtual = s - a
+    return s, (a - (s - virtual)) + (b - virtual)
+
+
+def _two_product(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``a * b = p + e`` exactly (Dekker's product with Veltkamp's split), elementwise."""
+
+    def split(x):
+        c = 134217729.0 * x  # 2^27 + 1
+        high = c - (c - x)
+        return high, x - high
+
+    p = a * b
+    a_high, a_low = split(a)
+    b_high, b_low = split(b)
+    return p, ((a_high * b_high - p) + a_high * b_low + a_low * b_high) + a_low * b_low
 
 
 def clip_weights_(module: Any, clip_value: float) -> None:

@@ -266,6 +266,7 @@ def load_cell_split(root: str | os.PathLike | None = None) -> EdgeSplit:
 
     import scipy.sparse as sp
 
+    from graphwgan._pickle import restricted_loads
     from graphwgan.datasets import data_dir
     from graphwgan.graph import num_components, to_graph
 
@@ -281,8 +282,10 @@ def load_cell_split(root: str | os.PathLike | None = None) -> EdgeSplit:
             f"load_cell_split: '{pairs_path}' has sha256 {digest}, not the known "
             f"{CELL_LINK_PREDICTION_SHA256}; refusing to unpickle an unknown file."
         )
-    with open(pairs_path, "rb") as handle:
-        parts = pickle.load(handle)  # a known file, checked by its sha256 above
+    try:  # numpy arrays in a tuple: the restricted unpickler rebuilds them, no code can run
+        parts = restricted_loads(pairs_path.read_bytes())
+    except pickle.UnpicklingError as err:
+        raise ValueError(f"load_cell_split: '{pairs_path}' holds objects other than arrays ({err}).") from None
 
     train = to_graph(sp.load_npz(train_path), weight=None)
     shape = (int(train.num_nodes), int(train.num_edges) // 2)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+
+# The library looks only at GRAPHWGAN_DATA and the per-user folder; the tests (and CI) use the
+# shared data folder next to the repository when GRAPHWGAN_DATA is unset.
+_SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+if not os.environ.get("GRAPHWGAN_DATA") and _SHARED.is_dir():
+    os.environ["GRAPHWGAN_DATA"] = str(_SHARED)
 
 
 def pytest_configure(config):

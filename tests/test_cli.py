@@ -53,9 +53,9 @@ def test_w1_one_value_per_line(tmp_path, capsys):
     ("mu_text", "match"),
     [
         ("1\n0\n", "3 nodes"),
-        ("a b\n", "expected numbers"),
+        ("a b\n", "expected a real number"),
         ("0 1 2\n", "one mass"),
-        ("7 1.0\n", "node ids in 0..2"),
+        ("7 1.0\n", "node positions in 0..2"),
         ("2\n0\n0\n", "same total mass"),
     ],
 )
@@ -82,13 +82,15 @@ def test_w1_missing_files(tmp_path, capsys):
 
 
 def table_rows(out):
-    """The rows of the printed statistics table, by graph name."""
+    """The printed statistics table (one row per statistic, one column per graph), by graph name."""
     lines = [line for line in out.splitlines() if line.startswith("| ")]
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    rows = {}
+    assert header[0] == "statistic"
+    rows = {graph: {} for graph in header[1:]}
     for line in lines[1:]:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        rows[cells[0]] = dict(zip(header[1:], cells[1:], strict=True))
+        for graph, cell in zip(header[1:], cells[1:], strict=True):
+            rows[graph][cells[0]] = cell
     return rows
 
 
@@ -134,7 +136,7 @@ def test_synth_single_sample_formats(tmp_path, capsys, name, extra):
     assert graph.num_nodes == 34 and graph.num_edges // 2 == 78
     if name.endswith(".csv"):
         assert "," in path.read_text().splitlines()[1]
-    assert "| real graph | 78 |" in capsys.readouterr().out
+    assert table_rows(capsys.readouterr().out)["real graph"]["edges"] == "78"
 
 
 def test_synth_same_seed_same_samples(tmp_path, capsys):
@@ -196,7 +198,7 @@ def test_synth_progress_bar_on_a_terminal(monkeypatch, capsys):
         bar = terminal.getvalue()
         # the epoch bar of the model, then the bar over the samples (whose last render tqdm may skip)
         assert ("GraphSynthesizer" in bar and "epoch" in bar and "sample 2/2" in bar) is shown, bar
-    assert "| sample 1 |" in capsys.readouterr().out
+    assert "| sample 1 |" in capsys.readouterr().out  # a column header of the table
 
 
 # -- graphwgan score -------------------------------------------------------------------------------
@@ -277,3 +279,110 @@ def test_score_with_the_library_detector_round_trips(tmp_path, capsys):
     again = tmp_path / "again.csv"
     assert cli.main(["score", "--graph", str(path), "--load", str(saved), "-o", str(again), "--no-progress"]) == 0
     np.testing.assert_array_equal(read_scores(again)[1], scores)
+
+
+# -- what a new user runs into: paths, suffixes, version, width, progress ------------------------------------
+
+
+def test_version(capsys):
+    import graphwgan
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"graphwgan {graphwgan.__version__}"
+
+
+def _blocked(tmp_path):
+    """A path whose folder cannot exist: its parent is a file."""
+    (tmp_path / "a_file").write_text("")
+    return str(tmp_path / "a_file" / "out")
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "suffix"),
+    [
+        ("w1", "--flow-out", ".csv"),
+        ("w1", "--potential-out", ".npy"),
+        ("synth", "--out", ".txt"),
+        ("score", "--out", ".csv"),
+        ("score", "--save", ".pt"),
+        ("curvature", "--out", ".csv"),
+    ],
+)
+def test_unwritable_output_paths_fail_before_any_work(tmp_path, capsys, monkeypatch, command, option, suffix):
+    from graphwgan import datasets
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the graph was loaded before the output path was checked")
+
+    monkeypatch.setattr(cli, "resolve_graph", no_work)
+    monkeypatch.setattr(datasets, "resolve_graph", no_work)
+    status = cli.main([command, option, _blocked(tmp_path) + suffix, "--no-progress"] if command != "w1" else
+                      [command, option, _blocked(tmp_path) + suffix])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith(f"graphwgan {command}: error: {option} ")
+    assert "Traceback" not in err
+
+
+def test_unknown_output_suffix_is_refused_before_work(tmp_path, capsys):
+    assert cli.main(["w1", "--flow-out", str(tmp_path / "flow.xlsx")]) == 2
+    assert "unknown suffix '.xlsx'; use one of .npy, .csv, .txt, .tsv" in capsys.readouterr().err
+    assert not (tmp_path / "flow.xlsx").exists()
+
+
+def test_w1_suffixes_are_respected(tmp_path, capsys):
+    write_edge_list(tmp_path / "g.txt", nx.path_graph(4))
+    for name in ("f.npy", "f.txt", "f.csv", "f.tsv"):
+        assert cli.main(["w1", "--graph", str(tmp_path / "g.txt"), "--potential-out", str(tmp_path / name)]) == 0
+        assert (tmp_path / name).exists() and not (tmp_path / (name + ".npy")).exists()
+    capsys.readouterr()
+    assert np.load(tmp_path / "f.npy").shape == (4,)
+    assert (tmp_path / "f.csv").read_text().splitlines()[0] == "node,potential"
+
+
+def test_synth_output_fits_100_columns_and_json_has_every_sample(capsys):
+    assert cli.main(["synth", "--max-epochs", "2", "-n", "6", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    rows = table_rows(out)
+    assert set(rows) == {"real graph", "mean of 6", "min", "max"}
+    assert cli.main(["synth", "--max-epochs", "2", "-n", "6", "--no-progress", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [f"sample {k}" for k in range(6)] == [key for key in report["statistics"] if key.startswith("sample")]
+    mean = np.mean([report["statistics"][f"sample {k}"]["triangle_count"] for k in range(6)])
+    assert float(rows["mean of 6"]["triangle_count"]) == pytest.approx(mean, rel=1e-3)
+
+
+def test_pt_refusal_has_no_terminal_colour_codes(tmp_path, capsys):
+    import fractions
+
+    import torch
+
+    torch.save({"edge_index": torch.zeros(2, 1, dtype=torch.long), "extra": fractions.Fraction(1, 3)},
+               tmp_path / "g.pt")
+    assert cli.main(["w1", "--graph", str(tmp_path / "g.pt")]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err
+    assert "fractions.Fraction" in err and "allow_pickle=True" in err
+
+
+@pytest.mark.parametrize(("detector", "expected"), [("graphwgan", "100/100"), ("zscore", "fit DegreeFeatureZScore")])
+def test_score_progress_moves_during_the_fit(monkeypatch, capsys, detector, expected):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert cli.main(["score", "--detector", detector, "--top", "0"]) == 0
+    monkeypatch.undo()
+    shown = terminal.getvalue()
+    assert expected in shown
+    if detector == "graphwgan":  # the detector's own bar, redrawn as the epochs pass
+        assert shown.count("\r") > 5 and "50/100" in shown
+    capsys.readouterr()

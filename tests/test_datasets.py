@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import zipfile
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -103,32 +107,115 @@ def test_data_dir_from_environment(tmp_path, monkeypatch):
         datasets.data_dir()
 
 
-def test_data_dir_fallbacks(tmp_path, monkeypatch):
+def test_data_dir_never_looks_relative_to_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.delenv(datasets.DATA_ENV, raising=False)
-    (tmp_path / "shared" / "data").mkdir(parents=True)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    (tmp_path / "shared" / "data").mkdir(parents=True)  # a planted ../shared/data next to the cwd
     (tmp_path / "work").mkdir()
     monkeypatch.chdir(tmp_path / "work")
-    assert datasets.data_dir() == (tmp_path / "shared" / "data").resolve()
-
-    # no cwd fallback: the repository-root fallback is used
-    fake_repo = tmp_path / "other" / "repo"
-    (fake_repo / "graphwgan").mkdir(parents=True)
-    (tmp_path / "other" / "shared" / "data").mkdir(parents=True)
-    monkeypatch.setattr(datasets, "__file__", str(fake_repo / "graphwgan" / "datasets.py"))
-    (tmp_path / "elsewhere" / "deep").mkdir(parents=True)
-    monkeypatch.chdir(tmp_path / "elsewhere" / "deep")
-    assert datasets.data_dir() == (tmp_path / "other" / "shared" / "data").resolve()
-
-    # neither: both tried paths are named
-    monkeypatch.setattr(datasets, "__file__", str(tmp_path / "a" / "b" / "c" / "datasets.py"))
-    with pytest.raises(
-        FileNotFoundError,
-        match=r"no data folder found; tried .*/elsewhere/shared/data, .*/a/shared/data\. Set GRAPHWGAN_DATA",
-    ):
+    with pytest.raises(FileNotFoundError, match=r"GRAPHWGAN_DATA is unset and the per-user folder .*xdg/graphwgan"):
         datasets.data_dir()
 
+    # the documented per-user folder
+    (tmp_path / "xdg" / "graphwgan").mkdir(parents=True)
+    assert datasets.user_data_dir() == tmp_path / "xdg" / "graphwgan"
+    assert datasets.data_dir() == (tmp_path / "xdg" / "graphwgan").resolve()
 
-def test_load_from_root_folder(tmp_path):
+
+def _planted(folder, file_name, marker):
+    """An npz named like a dataset whose pickled entry would create ``marker`` when unpickled."""
+
+    class Payload:
+        def __reduce__(self):
+            return (os.mkdir, (str(marker),))
+
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / file_name, adj_matrix=np.array(Payload(), dtype=object), node_label=np.zeros(3))
+    return folder / file_name
+
+
+@pytest.mark.parametrize("name", ["amazon_cs", "citeseer_full", "coauthor_phy", "cora_ml_netgan"])
+def test_a_planted_pickle_is_refused_before_it_is_unpickled(tmp_path, name):
+    file_name = datasets._DATASETS[name][0]
+    marker = tmp_path / "code_ran"
+    _planted(tmp_path / "data", file_name, marker)
+    with pytest.raises(ValueError, match=rf"load: dataset {name!r}: .* has SHA-256 [0-9a-f]{{64}}, not the published"):
+        datasets.load(name, root=tmp_path / "data")
+    assert not marker.exists()
+
+
+def test_a_planted_torch_file_is_refused_before_it_is_read(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (os.mkdir, (str(tmp_path / "code_ran"),))
+
+    (tmp_path / "data").mkdir()
+    torch.save({"edge_index": torch.zeros(2, 1, dtype=torch.long), "x": Payload()}, tmp_path / "data" / "x.pt")
+    with zipfile.ZipFile(tmp_path / "data" / "inj_cora.pt.zip", "w") as archive:
+        archive.write(tmp_path / "data" / "x.pt", "inj_cora.pt")
+    with pytest.raises(ValueError, match=r"load: dataset 'inj_cora': .* has SHA-256 .*not the published"):
+        datasets.load("inj_cora", root=tmp_path / "data")
+    assert not (tmp_path / "code_ran").exists()
+
+
+def test_a_planted_pickle_through_the_environment_and_the_cli(tmp_path, monkeypatch, capsys):
+    from graphwgan.cli import main
+
+    marker = tmp_path / "code_ran"
+    _planted(tmp_path / "data", "amazon_cs.npz", marker)
+    monkeypatch.setenv(datasets.DATA_ENV, str(tmp_path / "data"))
+    assert main(["w1", "--graph", "amazon_cs"]) == 2
+    assert "SHA-256" in capsys.readouterr().err
+    assert not marker.exists()
+
+
+def test_restricted_unpickling_refuses_code_even_when_asked_to_read_the_file(tmp_path):
+    from graphwgan.io import read_graph
+
+    marker = tmp_path / "code_ran"
+    path = _planted(tmp_path, "graph.npz", marker)
+    with pytest.raises(ValueError, match=r"pickled Python object; pass allow_pickle=\"restricted\""):
+        read_graph(path)
+    with pytest.raises(ValueError, match=r"restricted reader refuses .*mkdir"):
+        read_graph(path, allow_pickle="restricted")
+    assert not marker.exists()
+    with pytest.raises(ValueError, match="allow_pickle must be False, True or 'restricted'"):
+        read_graph(path, allow_pickle="yes")
+
+
+def test_check_file(tmp_path):
+    path = tmp_path / "cora.npz"
+    path.write_bytes(b"not the published file")
+    with pytest.raises(ValueError, match="not the published"):
+        datasets.check_file(path)
+    digest = hashlib.sha256(b"not the published file").hexdigest()
+    assert datasets.check_file(path, expected=digest) == digest
+    with pytest.raises(ValueError, match="no known SHA-256"):
+        datasets.check_file(tmp_path / "unknown.npz")
+
+
+@pytest.mark.parametrize("name", ["citeseer_full", "cora_ml_netgan"])
+def test_restricted_reader_matches_the_full_unpickler(data_root, name):
+    from graphwgan.io import read_graph
+
+    path = data_root / datasets._DATASETS[name][0]
+    safe = read_graph(path, allow_pickle="restricted", weight=None)
+    full = read_graph(path, allow_pickle=True, weight=None)  # oracle: Python's unpickler on the published file
+    assert sorted(safe.keys()) == sorted(full.keys())
+    for key in safe.keys():
+        a, b = safe[key], full[key]
+        if isinstance(a, torch.Tensor):
+            assert torch.equal(a.to_dense() if a.is_sparse else a, b.to_dense() if b.is_sparse else b), key
+        else:
+            assert a == b, key
+
+
+def test_load_refuses_the_full_unpickler(data_root):
+    with pytest.raises(ValueError, match="drop allow_pickle=True"):
+        datasets.load("amazon_cs", allow_pickle=True)
+
+
+def test_load_from_root_folder(tmp_path, monkeypatch):
     adj = sp.csr_array((np.array([1.0, 2.0]), (np.array([0, 1]), np.array([1, 2]))), shape=(4, 4))
     np.savez(
         tmp_path / "cora_ml.npz",
@@ -138,6 +225,8 @@ def test_load_from_root_folder(tmp_path):
         adj_shape=np.array(adj.shape),
         labels=np.array([0, 1, 0, 1]),
     )
+    digest = hashlib.sha256((tmp_path / "cora_ml.npz").read_bytes()).hexdigest()
+    monkeypatch.setitem(datasets.SHA256, "cora_ml.npz", digest)  # a stand-in file, known by its digest
     data = datasets.load("cora_ml", root=tmp_path)
     assert data.num_nodes == 4
     assert data.edge_weight.tolist() == [1.0] * 4  # unweighted by default

@@ -112,7 +112,8 @@ def test_edgelist_num_nodes_adds_isolated_nodes_and_largest_component(tmp_path):
     data = read_graph(path, num_nodes=8)
     assert data.num_nodes == 8
     lcc = read_graph(path, largest_component=True)
-    assert lcc.original_index.tolist() == [3, 4, 5]
+    assert lcc.node_names == ["3", "4", "5"]  # the file's ids; id 2 is not a node
+    assert lcc.original_index.tolist() == [2, 3, 4]  # positions among the 5 nodes 0, 1, 3, 4, 5
     with pytest.raises(ValueError, match=r"uses node id 5 but num_nodes=3"):
         read_graph(path, num_nodes=3)
 
@@ -257,9 +258,10 @@ def test_npz_netgan_pickled_dict_needs_allow_pickle(tmp_path):
     fields.pop("node_names")
     fields["idx_to_node"] = {i: f"p{i}\n" for i in range(5)}
     np.savez(path, fields)
-    with pytest.raises(ValueError, match=r"stores 'arr_0' as a pickled Python object; pass allow_pickle=True"):
+    with pytest.raises(ValueError, match=r"stores 'arr_0' as a pickled Python object; pass allow_pickle=\"restricted"):
         read_graph(path)
     _check_flat(read_graph(path, allow_pickle=True))
+    _check_flat(read_graph(path, allow_pickle="restricted"))
 
 
 def test_npz_plain_csr_with_labels(tmp_path):
@@ -288,13 +290,14 @@ def test_npz_graphdata_layout_needs_allow_pickle(tmp_path):
         node_label=np.array([1, 1, 0, 0, 1], dtype=np.int32),
         metadata=np.array({"node_names": np.array(list("abcde"))}, dtype=object),
     )
-    with pytest.raises(ValueError, match=r"stores 'adj_matrix' as a pickled Python object; pass allow_pickle=True"):
+    with pytest.raises(ValueError, match=r"stores 'adj_matrix' as a pickled Python object; pass allow_pickle=\""):
         read_graph(path)
-    data = read_graph(path, allow_pickle=True)
-    _check(data)
-    assert data.x.tolist() == np.eye(5, 3).tolist()
-    assert data.y.tolist() == [1, 1, 0, 0, 1]
-    assert data.node_names == list("abcde")
+    for allow_pickle in (True, "restricted"):
+        data = read_graph(path, allow_pickle=allow_pickle)
+        _check(data)
+        assert data.x.tolist() == np.eye(5, 3).tolist()
+        assert data.y.tolist() == [1, 1, 0, 0, 1]
+        assert data.node_names == list("abcde")
 
 
 def test_npz_large_features_become_sparse(tmp_path, monkeypatch):
@@ -393,7 +396,7 @@ def test_pt_with_arbitrary_pickle_needs_allow_pickle(tmp_path):
     data.meta = _Opaque()
     path = tmp_path / "custom.pt"
     torch.save(data, path)
-    with pytest.raises(ValueError, match=r"custom\.pt' holds pickled Python objects.*pass allow_pickle=True"):
+    with pytest.raises(ValueError, match=r"custom\.pt' holds pickled Python objects.*allow_pickle=True if you trust"):
         read_graph(path)
     _check(read_graph(path, allow_pickle=True))
 
@@ -480,7 +483,7 @@ def test_argument_errors(tmp_path):
         read_graph(missing)
     with pytest.raises(IsADirectoryError, match=r"is a directory"):
         read_graph(tmp_path)
-    with pytest.raises(ValueError, match=r"format must be one of \('npz', 'mat', 'edgelist', 'pt'\)"):
+    with pytest.raises(ValueError, match=r"format must be one of \('npz', 'mat', 'edgelist', 'pt', 'graphml', 'gml'\)"):
         read_graph(path, format="csv")
     with pytest.raises(TypeError, match=r"columns only apply to edge lists.*format='npz'"):
         read_graph(path, format="npz", columns=(0, 1))
@@ -553,3 +556,95 @@ def test_shared_polblogs_stores_multiplicities(data_root):
     data = read_graph(data_root / "polblogs.npz")
     assert set(data.edge_weight.unique().tolist()) == {1.0, 2.0}  # stored values read as lengths
     assert read_graph(data_root / "polblogs.npz", weight=None).edge_weight.unique().tolist() == [1.0]
+
+
+# -- GraphML, GML, networkx edge lists, pandas, dense matrices ---------------------------------------------
+
+
+def _weighted_karate():
+    import networkx as nx
+
+    graph = nx.relabel_nodes(nx.karate_club_graph(), {i: f"n{i}" for i in range(34)})
+    return graph
+
+
+def _same_graph(data, graph, lengths=True):
+    """``data`` (with node_names) has exactly ``graph``'s edges and, when asked, its weights as lengths."""
+    names = data.node_names
+    assert sorted(names) == sorted(str(node) for node in graph.nodes)
+    got = {frozenset((names[a], names[b])): w for (a, b), w in zip(data.edge_index.T.tolist(),
+                                                                     data.edge_weight.tolist(), strict=True)}
+    want = {frozenset((str(u), str(v))): float(w) if lengths else 1.0 for u, v, w in graph.edges(data="weight")}
+    assert got == want
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gml"])
+def test_graphml_and_gml(tmp_path, fmt):
+    import networkx as nx
+
+    graph = _weighted_karate()
+    path = tmp_path / f"g.{fmt}"
+    getattr(nx, f"write_{fmt}")(graph, path)
+    _same_graph(read_graph(path), graph)
+    _same_graph(read_graph(path, weight=None), graph, lengths=False)
+    hidden = tmp_path / "no_suffix"
+    hidden.write_bytes(path.read_bytes())
+    _same_graph(read_graph(hidden), graph)  # recognised from the content
+    broken = tmp_path / f"broken.{fmt}"
+    broken.write_text("<graphml><graph><node id='a'/>" if fmt == "graphml" else "graph [ node [ id 0 ")
+    with pytest.raises(ValueError, match=rf"not a readable {fmt.upper()} file"):
+        read_graph(broken)
+
+
+def test_networkx_default_edge_list(tmp_path):
+    import networkx as nx
+
+    graph = _weighted_karate()
+    graph.edges["n0", "n1"]["colour"] = "red, with a comma"
+    path = tmp_path / "g.edgelist"
+    nx.write_edgelist(graph, path)  # 'n0 n1 {'weight': 4, 'colour': ...}'
+    _same_graph(read_graph(path), graph)
+    plain = tmp_path / "plain.edgelist"
+    nx.write_edgelist(nx.path_graph(4), plain)  # 'u v {}'
+    data = read_graph(plain)
+    assert data.num_nodes == 4
+    assert data.edge_weight.tolist() == [1.0] * 6
+
+
+def test_pandas_edge_frame():
+    pd = pytest.importorskip("pandas", reason="pandas is optional; the DataFrame reader is tested where installed")
+    import networkx as nx
+
+    from graphwgan import to_graph
+
+    graph = _weighted_karate()
+    frame = nx.to_pandas_edgelist(graph)  # source, target, weight columns
+    _same_graph(to_graph(frame), graph)
+    numbered = pd.DataFrame({"a": [1, 5, 9], "b": [5, 9, 1]})  # sparse integer ids, first two columns
+    data = to_graph(numbered)
+    assert data.num_nodes == 3
+    assert data.node_names == ["1", "5", "9"]
+    with pytest.raises(ValueError, match="columns hold missing ids"):
+        to_graph(pd.DataFrame({"source": ["a", None], "target": ["b", "c"]}))
+
+
+def test_dense_adjacency_gets_the_right_advice(tmp_path):
+    import networkx as nx
+
+    from graphwgan import to_graph
+
+    matrix = nx.to_numpy_array(nx.karate_club_graph())
+    with pytest.raises(ValueError, match=r"looks like a dense adjacency matrix; pass scipy\.sparse\.csr_array"):
+        to_graph(matrix)
+    np.savetxt(tmp_path / "dense.txt", matrix)
+    with pytest.raises(ValueError, match=r"looks like a dense 34 x 34 adjacency matrix, not an edge list"):
+        read_graph(tmp_path / "dense.txt")
+
+
+def test_unknown_format_lists_the_supported_ones(tmp_path):
+    path = tmp_path / "g.bin"
+    path.write_bytes(b"\x00\x01\x02binary")
+    with pytest.raises(ValueError, match=r"one of \('npz', 'mat', 'edgelist', 'pt', 'graphml', 'gml'\)"):
+        read_graph(path)
+    with pytest.raises(ValueError, match=r"format must be one of .*'graphml', 'gml'\) or None, got 'xlsx'"):
+        read_graph(path, format="xlsx")

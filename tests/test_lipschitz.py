@@ -456,8 +456,8 @@ def test_certificate_keeps_the_best_of_three_repairs():
         }
         values = {name: float(g @ (mu - nu)) for name, g in candidates.items()}
         certificate = certify(graph, f, mu, nu, transform=transform)
-        assert certificate.lower_bound == pytest.approx(max(values.values()), abs=1e-15)
-        assert values[certificate.method] == pytest.approx(certificate.lower_bound, abs=1e-15)
+        assert certificate.lower_bound == pytest.approx(max(values.values()), abs=1e-13)  # computed from shifted copies
+        assert values[certificate.method] == pytest.approx(certificate.lower_bound, abs=1e-13)
         seen.add(certificate.method)
     assert len(seen) >= 2  # the choice really depends on the potential
 

@@ -288,11 +288,19 @@ def test_load_split_errors(name, kwargs, error, match):
         load_split(name, **kwargs)
 
 
-def test_load_split_refuses_another_citeseer_file(tmp_path):
+def test_load_split_refuses_another_citeseer_file(tmp_path, monkeypatch):
+    import hashlib
+
     import scipy.sparse as sp
+
+    from graphwgan import datasets
 
     adjacency = sp.csr_array(nx.to_scipy_sparse_array(nx.karate_club_graph(), format="csr"))
     np.savez(tmp_path / "citeseer.npz", adj_data=adjacency.data.astype(np.float32), adj_indices=adjacency.indices,
              adj_indptr=adjacency.indptr, adj_shape=np.array(adjacency.shape))
+    with pytest.raises(ValueError, match="citeseer.npz' has SHA-256 .*, not the published"):
+        load_split("citeseer", root=tmp_path)
+    digest = hashlib.sha256((tmp_path / "citeseer.npz").read_bytes()).hexdigest()
+    monkeypatch.setitem(datasets.SHA256, "citeseer.npz", digest)  # past the digest, the shape check refuses it
     with pytest.raises(ValueError, match="34 nodes and 78 edges, not the known 2110 and 3668"):
         load_split("citeseer", root=tmp_path)

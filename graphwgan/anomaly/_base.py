@@ -80,6 +80,10 @@ class BaseDetector(ParamsMixin):
         Whether the features were the graph's ``x`` or structural encodings.
     fit_seconds_ : float
         Wall time of :meth:`fit` (training and the eval pass).
+    node_names_ : list of str or None
+        The training graph's node ids (``node_names`` of a graph read from a file with its own
+        ids, or a networkx graph's nodes), in the order of ``decision_scores_``; ``None`` when
+        the nodes are ``0..n-1``.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -131,6 +135,7 @@ class BaseDetector(ParamsMixin):
         self.fit_seconds_ = time.perf_counter() - start
         self.n_features_in_ = int(prepared.x.shape[1])
         self.feature_source_ = source
+        self.node_names_ = getattr(prepared, "node_names", None)
         self.decision_scores_ = scores
         self.threshold_ = float(np.quantile(scores, 1.0 - contamination))
         self.labels_ = (scores > self.threshold_).astype(np.int64)
@@ -249,6 +254,7 @@ class BaseDetector(ParamsMixin):
                 "n_features_in_": self.n_features_in_,
                 "feature_source_": self.feature_source_,
                 "fit_seconds_": self.fit_seconds_,
+                "node_names_": getattr(self, "node_names_", None),
             },
             "state": self._get_state(),
         }
@@ -281,6 +287,7 @@ class BaseDetector(ParamsMixin):
         detector.n_features_in_ = int(fitted["n_features_in_"])
         detector.feature_source_ = str(fitted["feature_source_"])
         detector.fit_seconds_ = float(fitted["fit_seconds_"])
+        detector.node_names_ = fitted.get("node_names_")
         detector._set_state(payload["state"])
         return detector
 
@@ -333,11 +340,12 @@ def _prepare(data: Any, owner: str) -> tuple[Data, str]:
 
     if data is None:
         raise TypeError(f"{owner}: expected a graph (torch_geometric Data, networkx graph, ...), got None.")
-    features = getattr(data, "x", None) if isinstance(data, Data) else None
-    try:
-        graph = to_graph(data, weight=None, keep_attributes=False)
+    try:  # a Data object's x is read as it is; other sources (networkx, files) bring theirs through to_graph
+        graph = to_graph(data, weight=None, keep_attributes=not isinstance(data, Data))
     except (TypeError, ValueError) as error:
         raise type(error)(f"{owner}: {error}") from error
+    features = getattr(data if isinstance(data, Data) else graph, "x", None)
+    names = getattr(data if isinstance(data, Data) else graph, "node_names", None)
     n = int(graph.num_nodes)
     if n < 2:
         raise ValueError(f"{owner}: the graph has {n} node(s); anomaly detection needs at least 2.")
@@ -349,7 +357,10 @@ def _prepare(data: Any, owner: str) -> tuple[Data, str]:
     else:
         x = _check_features(features, n, owner)
         source = "x"
-    return Data(x=x, edge_index=graph.edge_index.long(), num_nodes=n), source
+    prepared = Data(x=x, edge_index=graph.edge_index.long(), num_nodes=n)
+    if names is not None and len(names) == n:
+        prepared.node_names = [str(name) for name in names]
+    return prepared, source
 
 
 def _check_features(features: Any, n: int, owner: str):

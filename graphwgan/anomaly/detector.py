@@ -99,13 +99,27 @@ COMPONENTS = ("critic", "reconstruction", "critic_feature", "transport", "neighb
 
 
 def _build_generator(in_channels: int, hidden: int, noise: int):
+    return _context_generator_class()(in_channels, hidden, noise)
+
+
+_CLASSES: dict[str, type] = {}
+
+
+def _context_generator_class() -> type:
+    """The generator module's class, defined on first use (torch is imported lazily) at module level.
+
+    It is reachable as ``graphwgan.anomaly.detector.ContextGenerator`` (module ``__getattr__``), so
+    a fitted detector pickles and deep-copies.
+    """
+    if "ContextGenerator" in _CLASSES:
+        return _CLASSES["ContextGenerator"]
     import torch
     from torch import nn
 
     class ContextGenerator(nn.Module):
         r"""``x_hat_v = G([x_bar_N(v) ; log(1 + d_v)], z_v)``: a node's features from its context and noise."""
 
-        def __init__(self) -> None:
+        def __init__(self, in_channels: int, hidden: int, noise: int) -> None:
             super().__init__()
             self.noise = noise
             self.encode = nn.Linear(in_channels + 1, hidden)
@@ -120,7 +134,15 @@ def _build_generator(in_channels: int, hidden: int, noise: int):
                 h = torch.cat([h, z], dim=1)
             return self.decode(h)
 
-    return ContextGenerator()
+    ContextGenerator.__qualname__ = "ContextGenerator"
+    _CLASSES["ContextGenerator"] = ContextGenerator
+    return ContextGenerator
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ContextGenerator":
+        return _context_generator_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class AnomalyDetector(BaseDetector):

@@ -758,7 +758,7 @@ def graph_statistics(graph: Any, *, seed: int | None = 0, num_sources: int = 100
     }
 
 
-def statistics_table(rows: Mapping[str, Mapping[str, Any]], *, digits: int = 4) -> str:
+def statistics_table(rows: Mapping[str, Mapping[str, Any]], *, digits: int = 4, label: str = "graph") -> str:
     """Format statistics of several graphs as a markdown table, one row per graph.
 
     Parameters
@@ -768,6 +768,8 @@ def statistics_table(rows: Mapping[str, Mapping[str, Any]], *, digits: int = 4) 
         statistic names in order of first appearance; a statistic a graph lacks is left blank.
     digits : int, default 4
         Significant digits of floats (integers are written in full).
+    label : str, default "graph"
+        Header of the first column (the row names).
 
     Returns
     -------
@@ -803,7 +805,7 @@ def statistics_table(rows: Mapping[str, Mapping[str, Any]], *, digits: int = 4) 
             )
         columns.extend(key for key in stats if key not in columns)
     lines = [
-        "| graph | " + " | ".join(str(c) for c in columns) + " |",
+        f"| {label} | " + " | ".join(str(c) for c in columns) + " |",
         "|---|" + "---:|" * len(columns),
     ]
     for name, stats in rows.items():

@@ -7,7 +7,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MassInfo", "as_masses", "check_balance"]
+__all__ = ["MAX_TOTAL", "MassInfo", "as_masses", "check_balance"]
+
+#: Largest total mass accepted: far below float64's 1.8e308, so sums, flows and distances
+#: (total mass times path lengths) stay finite.
+MAX_TOTAL = 1e200
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,16 @@ def as_masses(value: Any, name: str, num_nodes: int, *, batched: bool = False):
                 f"got {type(value).__name__}"
             )
         try:
-            array = np.array(value, dtype=np.float64, copy=True)
+            raw = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} must hold real numbers: {exc}") from None
+        if raw.dtype.kind == "c":
+            raise TypeError(f"{name} must hold real numbers, got complex values (dtype {raw.dtype}); pass the real "
+                            "part explicitly if that is what you mean")
+        if raw.dtype.kind == "f":
+            info = MassInfo(is_torch=False, dtype=raw.dtype)
+        try:
+            array = np.array(raw, dtype=np.float64, copy=True)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{name} must hold real numbers: {exc}") from None
 
@@ -80,13 +93,29 @@ def as_masses(value: Any, name: str, num_nodes: int, *, batched: bool = False):
             f"{name} holds {int(negative.sum())} negative entries (first at index {tuple(first.tolist())}: "
             f"{array[tuple(first)]!r}); masses must be non-negative"
         )
+    largest = float(array.max()) if array.size else 0.0
+    total = largest * float((array / largest).sum(axis=-1).max()) if largest > 0 else 0.0  # no overflow
+    if total > MAX_TOTAL:
+        magnitude = np.log10(largest) + np.log10(float((array / largest).sum(axis=-1).max()))
+        raise ValueError(
+            f"{name} has a total mass of about 10^{magnitude:.1f}, above {MAX_TOTAL:g}; divide mu and nu by the same "
+            "factor (W1 scales with it) so that the distance stays finite"
+        )
     return array, info
 
 
 def _tolerance(total: np.ndarray, info_a: MassInfo, info_b: MassInfo) -> np.ndarray:
-    # float32 inputs normalised by the caller sum to 1 only to ~1e-7 relative
-    low_precision = any(i.is_torch and getattr(i.dtype, "itemsize", 8) < 8 for i in (info_a, info_b))
-    rtol = 1e-5 if low_precision else 1e-9
+    """Tolerance on totals: relative 1e-9 for float64 inputs, else a few units of the inputs' precision.
+
+    Masses normalised by the caller in float32 (or float16) sum to 1 only to about that type's
+    machine epsilon, so they get ``8 * eps`` (at least 1e-5 for float32).
+    """
+    rtol = 1e-9
+    for info in (info_a, info_b):
+        itemsize = getattr(info.dtype, "itemsize", 8)
+        if itemsize < 8:
+            eps = float(np.finfo(np.float16 if itemsize == 2 else np.float32).eps)
+            rtol = max(rtol, 8.0 * eps, 1e-5 if itemsize == 4 else 0.0)
     return rtol * np.maximum(total, np.finfo(np.float64).tiny)
 
 

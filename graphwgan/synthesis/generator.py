@@ -51,9 +51,10 @@ class GraphGenerator(ParamsMixin):
         """
         name = type(self).__name__
         self._check_params()
-        uv, n = training_edges(graph, name)
+        uv, n, names = training_graph(graph, name)
         rng = check_random_state(self.random_state, "random_state", name)
         self._fit(uv, n, rng)
+        self.node_names_ = names
         self.num_nodes_ = n
         self.num_edges_ = int(uv.shape[1])
         self._rng = rng
@@ -76,7 +77,8 @@ class GraphGenerator(ParamsMixin):
         -------
         torch_geometric.data.Data
             ``edge_index`` (``int64``, ``(2, 2m)``, both directions, coalesced, no self-loops),
-            ``edge_weight`` (``float64`` ones) and ``num_nodes``.
+            ``edge_weight`` (``float64`` ones), ``num_nodes`` and, when the training graph had
+            node ids, ``node_names`` (the same ids, in node order).
         """
         name = type(self).__name__
         self._check_fitted("sample")
@@ -84,7 +86,29 @@ class GraphGenerator(ParamsMixin):
         if num_edges is not None:
             num_edges = _check_num_edges(num_edges, self.num_nodes_, f"{name}.sample")
         keys, attrs = self._sample_keys(rng, num_edges)
+        names = getattr(self, "node_names_", None)
+        if names is not None:
+            attrs = {**attrs, "node_names": list(names)}
         return keys_to_data(keys, self.num_nodes_, attrs)
+
+    def to_networkx(self, seed: Any = None):
+        """A sampled graph as a ``networkx.Graph`` whose nodes are the training graph's node ids.
+
+        The ids are ``node_names_`` (kept from the training graph: an edge list's own ids, a
+        networkx graph's nodes) when the training graph had them, else ``0..n-1``; every node of
+        the training graph is present, isolated or not. ``seed`` is as in :meth:`sample`.
+        """
+        import networkx as nx
+
+        data = self.sample(seed=seed)
+        names = getattr(self, "node_names_", None)
+        ids = list(range(int(data.num_nodes))) if names is None else list(names)
+        graph = nx.Graph()
+        graph.add_nodes_from(ids)
+        row, col = data.edge_index.numpy()
+        upper = row < col
+        graph.add_edges_from((ids[a], ids[b]) for a, b in zip(row[upper].tolist(), col[upper].tolist(), strict=True))
+        return graph
 
     # -- hooks -----------------------------------------------------------------------------------
 
@@ -106,9 +130,20 @@ class GraphGenerator(ParamsMixin):
 
 def training_edges(graph, owner):
     """``(2, m)`` undirected edges ``u < v`` and ``n`` of a training graph with at least one edge."""
+    uv, n, _ = training_graph(graph, owner)
+    return uv, n
+
+
+def training_graph(graph, owner):
+    """:func:`training_edges` and the graph's node ids (``node_names``, a list, or ``None``)."""
     from graphwgan.graph import to_graph, undirected_edges
 
-    data = to_graph(graph, weight=None, keep_attributes=False)
+    names = getattr(graph, "node_names", None) if not isinstance(graph, (str, bytes)) else None
+    if names is None and not _is_data(graph):  # files and networkx graphs carry their ids through to_graph
+        data = to_graph(graph, weight=None)
+        names = getattr(data, "node_names", None)
+    else:
+        data = to_graph(graph, weight=None, keep_attributes=False)
     uv, _ = undirected_edges(data)
     n = int(data.num_nodes)
     if uv.shape[1] == 0:
@@ -116,7 +151,15 @@ def training_edges(graph, owner):
             f"{owner}.fit: the training graph has no edges (only {n} isolated nodes); a generator needs at "
             "least one edge to learn from."
         )
-    return uv, n
+    if names is not None and len(names) != n:
+        names = None
+    return uv, n, None if names is None else list(names)
+
+
+def _is_data(obj) -> bool:
+    from torch_geometric.data import Data
+
+    return isinstance(obj, Data)
 
 
 def keys_to_data(keys, n, attrs):

@@ -115,14 +115,3 @@ class GraphSynthesizer(LowRankWalkModel):
         if self.transport_weight == 0:
             return None
         return float(self.transport_weight), float(self.transport_cap)
-
-    def to_networkx(self, seed: Any = None):
-        """A sampled graph as a ``networkx.Graph`` (nodes ``0..n-1``)."""
-        import networkx as nx
-
-        data = self.sample(seed=seed)
-        graph = nx.Graph()
-        graph.add_nodes_from(range(int(data.num_nodes)))
-        row, col = data.edge_index.numpy()
-        graph.add_edges_from(zip(row[row < col].tolist(), col[row < col].tolist(), strict=True))
-        return graph

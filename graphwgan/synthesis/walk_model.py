@@ -304,6 +304,7 @@ class LowRankWalkModel(GraphGenerator):
             "fit_seconds": self.fit_seconds_,
             "rng_state": self._rng.bit_generator.state,
             "sampled_train_edges": self._train_edges,
+            "node_names": _plain_names(getattr(self, "node_names_", None)),
         }
         write_estimator(path, self, format=_SYNTHESIZER_FORMAT, version=_SYNTHESIZER_VERSION, entries=entries)
 
@@ -360,9 +361,17 @@ class LowRankWalkModel(GraphGenerator):
         model._sampled = edges is not None
         model._train_edges = edges
         model._walk_cache = None
+        model.node_names_ = state.get("node_names")
         return model
 
 
 # the stamp and version of the files written by LowRankWalkModel.save; bump the version when the layout changes
 _SYNTHESIZER_FORMAT = "graphwgan.synthesizer"
 _SYNTHESIZER_VERSION = 1
+
+
+def _plain_names(names):
+    """Node ids as a list a weights-only file can hold (str and int kept, anything else as str)."""
+    if names is None:
+        return None
+    return [name if isinstance(name, (str, int)) else str(name) for name in names]
