@@ -33,6 +33,7 @@ NAMES = [
     "pubmed",
     "reddit",
     "shs27k",
+    "tolokers",
     "yeast_ppi",
 ]
 
@@ -63,6 +64,7 @@ COUNTS = {
     "gen_500": (500, 1331, 497, 1331),
     "gen_1000": (1000, 2468, 993, 2467),
     "gen_time": (1000, 2871, 993, 2870),
+    "tolokers": (11758, 519000, 11758, 519000),
 }
 
 # name -> (x shape or None, x sparse?, number of classes or y shape)
@@ -78,6 +80,7 @@ FEATURES = {
     "homo_sapiens_ppi": (None, False, (3890, 50)),
     "inj_cora": ((2708, 1433), False, 4),
     "reddit": ((10984, 64), False, 2),
+    "tolokers": ((11758, 10), False, 2),
 }
 
 
@@ -217,6 +220,24 @@ def test_bond_labels_are_int64_bits(data_root):
     assert torch.bincount(inj.y).tolist() == [2570, 68, 68, 2]
     books = datasets.load("books")
     assert books.y.dtype == torch.int64 and int(books.y.sum()) == 28
+
+
+def test_tolokers_matches_its_file(data_root):
+    data = datasets.load("tolokers")
+    with np.load(data_root / "tolokers.npz") as raw:
+        edges, x, y = raw["edges"], raw["node_features"], raw["node_labels"]
+    assert data.y.dtype == torch.int64 and torch.bincount(data.y).tolist() == [9192, 2566]  # SOURCES.md
+    assert np.array_equal(data.y.numpy(), y) and np.array_equal(data.x.numpy(), x)
+    stored = {(min(u, v), max(u, v)) for u, v in edges.tolist()}
+    loaded = data.edge_index.numpy()
+    assert {(u, v) for u, v in loaded.T.tolist() if u < v} == stored
+    assert {(v, u) for u, v in loaded.T.tolist() if u > v} == stored
+
+
+def test_tolokers_reader_names_missing_arrays(tmp_path):
+    np.savez(tmp_path / "tolokers.npz", edges=np.zeros((1, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"lacks the arrays \['node_features', 'node_labels'\]"):
+        datasets.load("tolokers", root=tmp_path)
 
 
 def test_labels_and_names_match_sources(data_root):
