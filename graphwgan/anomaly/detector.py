@@ -54,8 +54,9 @@ feature statistics (``profile``, default the first four):
 ==================  ================================================================================
 ``degree``           :math:`\log(1 + d_v)`.
 ``clustering``       local clustering coefficient :math:`2 t_v / (d_v (d_v - 1))`.
-``affinity``         one minus the mean cosine similarity of the node's centred features to its
-                     neighbours' (local node affinity, Qiao & Pang, NeurIPS 2023).
+``affinity``         one minus the mean cosine similarity of the node's features to its neighbours'
+                     (local node affinity, Qiao & Pang, NeurIPS 2023), in whitened principal
+                     coordinates.
 ``mahalanobis``      :math:`\lVert x_v \rVert` in whitened principal coordinates (each of the ``dims``
                      directions divided by its standard deviation on the training graph).
 ``neighbour``        :math:`\lVert x_v - \bar x_{N(v)}\rVert` in those whitened coordinates: the cost
@@ -63,11 +64,15 @@ feature statistics (``profile``, default the first four):
 ``triangles``        :math:`\log(1 + t_v)`, :math:`t_v` the triangles through :math:`v`.
 ==================  ================================================================================
 
-Each column is mapped through its rank on the training graph to a standard normal
+The feature columns are measured in whitened principal coordinates, so (when ``dims`` covers all
+features) they do not change under any invertible linear re-encoding of the features: rescaling,
+negating or mixing feature columns. Each column is mapped through its rank on the training graph to a standard normal
 (:func:`graphwgan.anomaly.functional.normal_scores`), so every column has the same scale and no
 direction is preferred: a node is unusual when its profile is far from the profiles of the other
 nodes, whichever way. The *rarity* of a node is the mean Euclidean distance from its normalised
-profile to the ``n_neighbors`` nearest training profiles (leave-one-out on the training graph):
+profile to the :math:`k` nearest training profiles (leave-one-out on the training graph;
+:math:`k = \lceil \sqrt{|V_{\text{train}}|}\,\rceil` by default, the usual rate for a
+nearest-neighbour density estimate):
 quiet nodes (low degree, few triangles) and busy ones both score high when few nodes look like
 them, which a fixed "high degree is anomalous" prior cannot do.
 
@@ -147,15 +152,15 @@ class AnomalyDetector(BaseDetector):
     ----------
     hidden : int, default 64
         Width of the critic's and the generator's hidden layers.
-    dims : int, default 64
+    dims : int, default 32
         Number of principal directions the features are projected on (all features if fewer).
     num_layers : int, default 2
         Message-passing layers of the critic.
     noise : int, default 8
         Size of the generator's noise input (0: deterministic generator).
-    epochs : int, default 100
+    epochs : int, default 30
         Generator steps (each preceded by ``n_critic`` critic steps), full graph each.
-    lr : float, default 1e-3
+    lr : float, default 3e-3
         Adam learning rate of both players.
     n_critic : int, default 2
         Critic steps per generator step.
@@ -173,11 +178,16 @@ class AnomalyDetector(BaseDetector):
         Probability that a fake row is a real row from another node (the rest are generated).
     profile : tuple of str, default ("degree", "clustering", "affinity", "mahalanobis")
         Node statistics whose rarity is scored, from :data:`PROFILE_COLUMNS`.
-    n_neighbors : int, default 10
-        Nearest training profiles the rarity averages over.
+    n_neighbors : int or "auto", default "auto"
+        Nearest training profiles the rarity averages over; ``"auto"`` is
+        :math:`\lceil \sqrt{|V|}\,\rceil` of the training graph.
     critic_weight : "auto" or float, default "auto"
         Weight of the critic's term: ``"auto"`` uses the critic's own real-versus-shuffled
         separation (see the module docstring); a number fixes it (0: no networks are trained).
+    max_neighbours : int or None, default 16
+        Neighbours each node aggregates from in the critic's message passing (a fixed hash of the
+        pair picks them, see :func:`graphwgan.anomaly.functional.neighbour_cap`), so an epoch costs
+        :math:`O(|V|)` on dense graphs; ``None`` keeps every edge. The profile always uses every edge.
     n_threads : int, default 1
         Torch and nearest-neighbour threads during ``fit`` and scoring (the caller's torch setting
         is restored afterwards), so a shared machine is not oversubscribed.
@@ -203,11 +213,11 @@ class AnomalyDetector(BaseDetector):
     >>> scores = detector.decision_scores_  # doctest: +SKIP
     """
 
-    def __init__(self, *, hidden: int = 64, dims: int = 64, num_layers: int = 2, noise: int = 8, epochs: int = 100,
-                 lr: float = 1e-3, n_critic: int = 2, lipschitz_weight: float = 0.0, lipschitz_bound: float = 1.0,
+    def __init__(self, *, hidden: int = 64, dims: int = 32, num_layers: int = 2, noise: int = 8, epochs: int = 30,
+                 lr: float = 3e-3, n_critic: int = 2, lipschitz_weight: float = 0.0, lipschitz_bound: float = 1.0,
                  gp_weight: float = 1.0, adversarial_weight: float = 0.1, shuffle: float = 1.0,
-                 profile: tuple = ("degree", "clustering", "affinity", "mahalanobis"), n_neighbors: int = 10,
-                 critic_weight: Any = "auto", n_threads: int = 1, contamination: float = 0.1,
+                 profile: tuple = ("degree", "clustering", "affinity", "mahalanobis"), n_neighbors: Any = "auto",
+                 critic_weight: Any = "auto", max_neighbours: Any = 16, n_threads: int = 1, contamination: float = 0.1,
                  random_state: Any = None, device: str = "cpu", verbose: bool = False) -> None:
         self.hidden = hidden
         self.dims = dims
@@ -224,6 +234,7 @@ class AnomalyDetector(BaseDetector):
         self.profile = profile
         self.n_neighbors = n_neighbors
         self.critic_weight = critic_weight
+        self.max_neighbours = max_neighbours
         self.n_threads = n_threads
         self.contamination = contamination
         self.random_state = random_state
@@ -235,7 +246,7 @@ class AnomalyDetector(BaseDetector):
     def _check_params(self) -> None:
         name = type(self).__name__
         for key, minimum in (("hidden", 1), ("dims", 1), ("num_layers", 1), ("noise", 0), ("epochs", 1),
-                             ("n_critic", 1), ("n_neighbors", 1), ("n_threads", 1)):
+                             ("n_critic", 1), ("n_threads", 1)):
             check_int(getattr(self, key), key, name, minimum=minimum)
         for key, low_open in (("lr", True), ("lipschitz_weight", False), ("lipschitz_bound", True),
                               ("gp_weight", False), ("adversarial_weight", False)):
@@ -250,6 +261,10 @@ class AnomalyDetector(BaseDetector):
             raise ValueError(f"{name}: unknown profile columns {unknown}; choose from {PROFILE_COLUMNS}.")
         if len(set(profile)) != len(profile):
             raise ValueError(f"{name}: profile lists a name twice: {profile!r}.")
+        if not (isinstance(self.n_neighbors, str) and self.n_neighbors == "auto"):
+            check_int(self.n_neighbors, "n_neighbors", name, minimum=1)
+        if self.max_neighbours is not None:
+            check_int(self.max_neighbours, "max_neighbours", name, minimum=1)
         if isinstance(self.critic_weight, str):
             if self.critic_weight != "auto":
                 raise ValueError(f"{name}: critic_weight must be 'auto' or a number >= 0, got {self.critic_weight!r}.")
@@ -272,6 +287,11 @@ class AnomalyDetector(BaseDetector):
         log_degree = torch.log1p(degree(edge_index, int(data.num_nodes)))
         context = torch.cat([neighbour_mean(x, edge_index), log_degree[:, None]], dim=1)
         return full, x, edge_index, context
+
+    def _critic_edges(self, edge_index):
+        from graphwgan.anomaly.functional import neighbour_cap
+
+        return edge_index if self.max_neighbours is None else neighbour_cap(edge_index, int(self.max_neighbours))
 
     def _scaled(self, data):
         """Centred and scaled features in float64 (the profile's ranks should not hinge on float32 rounding)."""
@@ -332,6 +352,7 @@ class AnomalyDetector(BaseDetector):
             critic = NodeCritic(k, int(self.hidden), int(self.num_layers), backbone="sage").to(device)
             generator = _build_generator(k, int(self.hidden), int(self.noise)).to(device)
         _, xs, edge_index, context = self._inputs(data)
+        edge_index = self._critic_edges(edge_index)
         n, noise, shuffle = xs.shape[0], int(self.noise), float(self.shuffle)
 
         def draw_noise():
@@ -372,6 +393,9 @@ class AnomalyDetector(BaseDetector):
 
         from graphwgan.anomaly.functional import ComponentScaler, separation_auc
 
+        n = int(data.num_nodes)
+        auto = isinstance(self.n_neighbors, str)
+        self.n_neighbors_ = int(np.ceil(np.sqrt(n))) if auto else int(self.n_neighbors)
         self.profile_reference_ = np.sort(self._raw_profile(data), axis=0)
         self.profile_points_ = self._profile_points(data)
         self._tree = None
@@ -379,6 +403,7 @@ class AnomalyDetector(BaseDetector):
             self.critic_weight_ = 0.0
         elif self.critic_weight == "auto":
             _, xs, edge_index, _ = self._inputs(data)
+            edge_index = self._critic_edges(edge_index)
             perm = torch.from_numpy(rng.permutation(xs.shape[0])).to(xs.device)
             with torch.no_grad():
                 real = self.critic_(xs, edge_index).cpu().double().numpy()
@@ -411,7 +436,7 @@ class AnomalyDetector(BaseDetector):
                 elif name == "triangles":
                     value = np.log1p(triangles(edge_index.cpu(), n))
                 elif name == "affinity":
-                    value = local_affinity(full, edge_index)
+                    value = local_affinity(white, edge_index)
                 elif name == "mahalanobis":
                     value = white.norm(dim=1)
                 else:  # "neighbour"
@@ -435,13 +460,13 @@ class AnomalyDetector(BaseDetector):
 
         if getattr(self, "_tree", None) is None:
             self._tree = cKDTree(self.profile_points_)
-        rarity = knn_rarity(points, self.profile_points_, int(self.n_neighbors), tree=self._tree,
+        rarity = knn_rarity(points, self.profile_points_, self.n_neighbors_, tree=self._tree,
                             workers=int(self.n_threads))
         critic = np.zeros_like(rarity)
         if self.critic_ is not None:
             _, xs, edge_index, _ = self._inputs(data)
             with torch.no_grad():
-                critic = -self.critic_(xs, edge_index).cpu().double().numpy()
+                critic = -self.critic_(xs, self._critic_edges(edge_index)).cpu().double().numpy()
         return np.stack([rarity, critic], axis=1)
 
     def component_scores(self, data: Any) -> dict[str, np.ndarray]:
@@ -483,6 +508,7 @@ class AnomalyDetector(BaseDetector):
             "profile_reference": torch.from_numpy(self.profile_reference_),
             "profile_points": torch.from_numpy(self.profile_points_),
             "critic_weight": self.critic_weight_,
+            "n_neighbors": self.n_neighbors_,
             "center": torch.from_numpy(self.scaler_.center),
             "scale": torch.from_numpy(self.scaler_.scale),
         }
@@ -514,6 +540,7 @@ class AnomalyDetector(BaseDetector):
         self.profile_reference_ = state["profile_reference"].numpy()
         self.profile_points_ = state["profile_points"].numpy()
         self.critic_weight_ = float(state["critic_weight"])
+        self.n_neighbors_ = int(state["n_neighbors"])
         self._tree = None
         self.critic_ = self.generator_ = None
         if "critic" in state:

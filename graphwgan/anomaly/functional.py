@@ -26,6 +26,7 @@ __all__ = [
     "knn_rarity",
     "local_affinity",
     "log_triangles",
+    "neighbour_cap",
     "neighbour_mean",
     "neighbour_residual",
     "normal_scores",
@@ -57,6 +58,28 @@ def neighbour_mean(x: Tensor, edge_index: Tensor) -> Tensor:
         total.index_add_(0, edge_index[1], x[edge_index[0]])
     count = degree(edge_index, n).to(x.dtype).clamp_min(1.0)
     return total / count[:, None]
+
+
+def neighbour_cap(edge_index: Tensor, max_neighbours: int) -> Tensor:
+    r"""At most ``max_neighbours`` incoming edges per node, chosen without a random generator, ``(2, E')``.
+
+    Each target keeps the sources with the smallest key
+    :math:`(2654435761\, u + 40503\, v) \bmod 2^{32}`, a fixed hash of the pair: the same graph always
+    gives the same subgraph, and a node's kept neighbours do not depend on the node numbering's
+    order in ``edge_index``. Message passing over the result costs :math:`O(|V| \cdot M)` whatever
+    the degrees.
+    """
+    import torch
+
+    if edge_index.numel() == 0:
+        return edge_index
+    src, dst = edge_index[0].long(), edge_index[1].long()
+    key = (src * 2654435761 + dst * 40503) % (1 << 32)
+    order = torch.argsort(dst * (1 << 32) + key)
+    dst_sorted = dst[order]
+    starts = torch.searchsorted(dst_sorted, dst_sorted, right=False)
+    position = torch.arange(dst_sorted.numel(), device=edge_index.device) - starts
+    return edge_index[:, order[position < int(max_neighbours)]]
 
 
 def neighbour_residual(x: Tensor, edge_index: Tensor) -> Tensor:

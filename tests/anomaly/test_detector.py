@@ -76,10 +76,11 @@ def _profile_rarity_oracle(graph, k):
     x = graph.x.double().numpy()
     x = (x - x.mean(0)) / np.maximum(x.std(0), x.std(0).mean())
     u, s, _ = np.linalg.svd(x, full_matrices=False)
-    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    white = u * np.sqrt(n)
+    unit = white / np.linalg.norm(white, axis=1, keepdims=True)
     columns = [np.log1p([g.degree(v) for v in range(n)]), [nx.clustering(g, v) for v in range(n)],
                [1 - np.mean([unit[v] @ unit[w] for w in g[v]]) if g.degree(v) else 1.0 for v in range(n)],
-               np.linalg.norm(u * np.sqrt(n), axis=1)]
+               np.linalg.norm(white, axis=1)]
     # rounded: rows that are copies of each other (contextual outliers) must tie exactly
     points = np.stack([norm.ppf((rankdata(np.round(c, 9)) - 0.5) / n) for c in columns], axis=1)
     dist = cdist(points, points)
@@ -92,16 +93,18 @@ def test_profile_rarity_matches_an_independent_computation(injected):
     detector = AnomalyDetector(critic_weight=0, random_state=0).fit(graph)
     assert detector.critic_ is None and detector.critic_weight_ == 0.0
     rarity = detector._raw_terms(graph, detector.profile_points_)[:, 0]
-    assert np.allclose(rarity, _profile_rarity_oracle(graph, 10), rtol=0, atol=1e-8)
+    assert detector.n_neighbors_ == 18  # ceil(sqrt(300))
+    assert np.allclose(rarity, _profile_rarity_oracle(graph, 18), rtol=0, atol=1e-8)
 
 
-def test_profile_score_is_sign_free_and_label_free(injected):
+def test_profile_score_is_sign_free_and_invariant_to_feature_encoding(injected):
     graph, _ = injected
     base = AnomalyDetector(critic_weight=0, random_state=0).fit(graph).decision_scores_
     flipped = graph.clone()
     flipped.x[:, [0, 3, 7]] *= -1
     shifted = graph.clone()
-    shifted.x = shifted.x * 3.0 + 5.0
+    mix = torch.from_numpy(np.random.default_rng(2).normal(size=(16, 16))).float()
+    shifted.x = shifted.x @ mix + 5.0  # any invertible linear re-encoding of the features
     for other in (flipped, shifted):
         assert np.allclose(AnomalyDetector(critic_weight=0, random_state=0).fit(other).decision_scores_, base,
                            atol=1e-5)
@@ -273,6 +276,7 @@ def test_bad_input_raises_clear_errors(fitted, injected):
     ({"critic_weight": "half"}, ValueError, "critic_weight"),
     ({"critic_weight": -0.5}, ValueError, "critic_weight"),
     ({"n_neighbors": 0}, ValueError, "n_neighbors"),
+    ({"max_neighbours": 0}, ValueError, "max_neighbours"),
     ({"n_threads": 0}, ValueError, "n_threads"),
     ({"device": "not-a-device"}, ValueError, "device"),
 ])
