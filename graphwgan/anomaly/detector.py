@@ -142,7 +142,7 @@ def _build_generator(in_channels: int, hidden: int, noise: int):
 
 
 class AnomalyDetector(BaseDetector):
-    r"""Node anomaly detector built on a context generator and a graph-Lipschitz WGAN critic.
+    r"""Node anomaly detector: rarity of a rank-normalised node profile plus a WGAN critic weighted by its reliability.
 
     See the module docstring for the model and the score. Scores are higher for more anomalous
     nodes; they come from an eval pass after training and are identical for the same
