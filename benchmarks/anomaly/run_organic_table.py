@@ -14,7 +14,10 @@ Methods (``--methods``):
 * ``zscore``: :class:`graphwgan.anomaly.DegreeFeatureZScore`; ``degree`` and ``neg_degree``: the
   node degree as the score, and its negation (deterministic: one run each);
 * ``iforest``: scikit-learn's ``IsolationForest(random_state=seed)`` on the node features (a
-  benchmark baseline only; scikit-learn is not a dependency of the library).
+  benchmark baseline only; scikit-learn is not a dependency of the library);
+* ``dominant``, ``gaan``: :class:`graphwgan.anomaly.DOMINANT` and :class:`graphwgan.anomaly.GAAN` at
+  their defaults, or with ``--epochs`` epochs (kept in the row's label); not in the default list (the
+  sets other than tolokers have such rows in ``anomaly_runs/``, which the table shows).
 
 Datasets (``--datasets``): the design sets ``reddit``, ``disney``, ``books``, ``enron``, ``tolokers``,
 ``inj_cora``, and the held-out set ``inj_amazon`` (not looked at while the detector was designed).
@@ -45,6 +48,7 @@ OUT = RESULTS / "anomaly_organic.md"
 DESIGN = ["reddit", "disney", "books", "enron", "tolokers", "inj_cora"]
 HELD_OUT = ["inj_amazon"]
 METHODS = ["graphwgan", "zscore", "degree", "neg_degree", "iforest"]
+EXTRA = ["dominant", "gaan"]
 DETERMINISTIC = {"zscore", "degree", "neg_degree"}
 
 # ROC-AUC targets (%) and the best label-free results known, with their sources
@@ -68,14 +72,14 @@ def load(name: str):
     return data, (data.y.numpy() > 0).astype(np.int64)
 
 
-def run_one(method: str, name: str, seed: int, command: str) -> dict:
+def run_one(method: str, name: str, seed: int, command: str, epochs: int | None = None) -> dict:
     import torch
 
     from graphwgan.metrics import average_precision, roc_auc
 
     torch.set_num_threads(1)
     data, labels = load(name)
-    row = {"method": method, "dataset": name, "seed": seed, "num_nodes": int(data.num_nodes),
+    row = {"method": method, "dataset": name, "seed": seed, "epochs": epochs, "num_nodes": int(data.num_nodes),
            "num_edges": int(data.num_edges // 2), "num_outliers": int(labels.sum())}
     start = time.perf_counter()
     if method == "graphwgan":
@@ -95,6 +99,11 @@ def run_one(method: str, name: str, seed: int, command: str) -> dict:
     elif method in ("degree", "neg_degree"):
         degree = np.bincount(data.edge_index[0].numpy(), minlength=data.num_nodes).astype(float)
         scores = degree if method == "degree" else -degree
+    elif method in EXTRA:
+        from graphwgan.anomaly import DOMINANT, GAAN
+
+        cls = DOMINANT if method == "dominant" else GAAN
+        scores = cls(random_state=seed, **({} if epochs is None else {"epochs": epochs})).fit(data).decision_scores_
     elif method == "iforest":
         from sklearn.ensemble import IsolationForest
 
@@ -109,8 +118,8 @@ def run_one(method: str, name: str, seed: int, command: str) -> dict:
     return row
 
 
-def _path(method: str, name: str, seed: int) -> Path:
-    return RUNS / f"{method}__{name}__seed{seed}.json"
+def _path(method: str, name: str, seed: int, epochs: int | None = None) -> Path:
+    return RUNS / f"{method}__{name}__seed{seed}{'' if epochs is None else f'__epochs{epochs}'}.json"
 
 
 def _rows() -> list[dict]:
@@ -132,7 +141,12 @@ def _old_rows() -> list[dict]:
 
 
 LABELS = {"graphwgan": "graphwgan AnomalyDetector (default)", "zscore": "z(deg) + z(‖x‖)", "degree": "degree",
-          "neg_degree": "−degree", "iforest": "IsolationForest(x)"}
+          "neg_degree": "−degree", "iforest": "IsolationForest(x)", "dominant": "DOMINANT", "gaan": "GAAN"}
+
+
+def _label(row: dict) -> str:
+    epochs = row.get("epochs")
+    return LABELS[row["method"]] + ("" if epochs is None else f", {epochs} epochs")
 
 
 def _cell(values, digits=1):
@@ -205,12 +219,14 @@ def write_table() -> None:
     lines += ["## Every method", "",
               "| dataset | method | seeds | ROC-AUC | AP | seconds |", "|---|---|---:|---:|---:|---:|"]
     for name in names:
-        for method in METHODS:
-            own = sorted((r for r in rows if r["dataset"] == name and r["method"] == method), key=lambda r: r["seed"])
-            if not own:
-                continue
+        order = {LABELS[m]: i for i, m in enumerate(METHODS + EXTRA)}
+        labels = sorted({_label(r) for r in rows if r["dataset"] == name},
+                        key=lambda label: (order.get(label.split(",")[0], len(order)), label))
+        for label in labels:
+            own = sorted((r for r in rows if r["dataset"] == name and _label(r) == label), key=lambda r: r["seed"])
+            method = own[0]["method"]
             seeds = ",".join(str(r["seed"]) for r in own)
-            lines.append(f"| {name} | {LABELS[method]} | {seeds} | {_cell([r['roc_auc'] for r in own])} | "
+            lines.append(f"| {name} | {label} | {seeds} | {_cell([r['roc_auc'] for r in own])} | "
                          f"{_cell([r['average_precision'] for r in own])} | "
                          f"{np.mean([r['seconds'] for r in own]):.1f} |")
             if method == "graphwgan":
@@ -239,7 +255,8 @@ def _notes() -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS + EXTRA)
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs of DOMINANT and GAAN")
     parser.add_argument("--datasets", nargs="+", default=DESIGN + HELD_OUT, choices=DESIGN + HELD_OUT)
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--force", action="store_true")
@@ -253,10 +270,11 @@ def main(argv=None) -> None:
                 for method in args.methods:
                     if method in DETERMINISTIC and seed > 0:
                         continue
-                    path = _path(method, name, seed)
+                    epochs = args.epochs if method in EXTRA else None
+                    path = _path(method, name, seed, epochs)
                     if path.exists() and not args.force:
                         continue
-                    row = run_one(method, name, seed, command)
+                    row = run_one(method, name, seed, command, epochs)
                     path.write_text(json.dumps(row, indent=1) + "\n")
                     print(f"{method} {name} seed {seed}: ROC-AUC {row['roc_auc']:.3f} AP "
                           f"{row['average_precision']:.3f} {row['seconds']:.1f} s", flush=True)
