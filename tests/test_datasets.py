@@ -228,10 +228,12 @@ def test_tolokers_matches_its_file(data_root):
         edges, x, y = raw["edges"], raw["node_features"], raw["node_labels"]
     assert data.y.dtype == torch.int64 and torch.bincount(data.y).tolist() == [9192, 2566]  # SOURCES.md
     assert np.array_equal(data.y.numpy(), y) and np.array_equal(data.x.numpy(), x)
-    stored = {(min(u, v), max(u, v)) for u, v in edges.tolist()}
-    loaded = data.edge_index.numpy()
-    assert {(u, v) for u, v in loaded.T.tolist() if u < v} == stored
-    assert {(v, u) for u, v in loaded.T.tolist() if u > v} == stored
+    stored = np.unique(np.sort(edges, axis=1), axis=0)  # each undirected pair once, (small, large)
+    loaded = data.edge_index.numpy().T
+    forward, backward = loaded[loaded[:, 0] < loaded[:, 1]], loaded[loaded[:, 0] > loaded[:, 1]][:, ::-1]
+    assert np.array_equal(np.unique(forward, axis=0), stored)
+    assert np.array_equal(np.unique(backward, axis=0), stored)
+    assert loaded.shape[0] == 2 * stored.shape[0]
 
 
 def test_tolokers_reader_names_missing_arrays(tmp_path):
