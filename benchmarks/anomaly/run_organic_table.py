@@ -174,13 +174,13 @@ def write_table() -> None:
         "- ROC-AUC and average precision (AP) in %, mean ± population std over seeds (seeds 0-4 unless the "
         "column says otherwise); `graphwgan.metrics.roc_auc` / `average_precision`; no labels are used for "
         "fitting, no setting differs between data sets",
-        "- seconds: fit + scoring of every node, one thread (for graphwgan: `fit_seconds_`-like wall time "
-        "around `fit`, plus nothing else; the signal rows come from the same fits)",
-        "- DOMINANT and GAAN rows: copied from `benchmarks/results/anomaly_runs/` (measured 2026-11-26 by "
-        "`benchmarks.anomaly.run_anomaly_table`, see `anomaly.md`; those detectors are unchanged); rows marked "
-        "`20 epochs` ran 20 epochs instead of 100 for time; there are none for tolokers",
+        "- seconds: wall time of `fit` (training and scoring every node), one torch thread; the signal rows "
+        "come from the default's fits",
+        "- DOMINANT and GAAN rows marked `(earlier runs)`: copied from `benchmarks/results/anomaly_runs/` "
+        "(measured 2026-11-26 by `benchmarks.anomaly.run_anomaly_table`, see `anomaly.md`; those detectors are "
+        "unchanged since); rows marked `20 epochs` ran 20 epochs instead of 100 for time",
         "- held out: `inj_amazon` was not looked at while the detector was designed; every design choice was "
-        "compared on the six design sets at once (see `anomaly_method.md` and the section below)",
+        "compared on the six design sets at once (see \"How the default was chosen\" below)",
         "",
     ]
     old = _old_rows()
@@ -235,8 +235,8 @@ def write_table() -> None:
                     lines.append(f"| {name} | signal alone: {key} | {seeds} | {_cell([v[0] for v in values])} | "
                                  f"{_cell([v[1] for v in values])} | (same fit) |")
                 weights = [r["critic_weight"] for r in own]
-                lines.append(f"| {name} | (critic weight w, no labels) | {seeds} | "
-                             f"{_cell(weights, digits=1)} % | | |")
+                lines.append(f"| {name} | (critic weight w, set without labels) | {seeds} | "
+                             f"w = {mean_std(weights, scale=1.0, digits=2)} | | |")
         for label in sorted({r["label"] for r in old if r["dataset"] == name}):
             own = sorted((r for r in old if r["dataset"] == name and r["label"] == label), key=lambda r: r["seed"])
             seeds = ",".join(str(r["seed"]) for r in own)
