@@ -58,6 +58,7 @@ _DATASETS: dict[str, tuple[str, dict[str, Any]]] = {
     "gen_500": ("gen_500.pt.zip", {}),
     "gen_1000": ("gen_1000.pt.zip", {}),
     "gen_time": ("gen_time.pt.zip", {}),
+    "tolokers": ("tolokers.npz", {"reader": "tolokers"}),
 }
 
 #: SHA-256 of every dataset file :func:`load` reads (file name -> hex digest), as published with
@@ -85,6 +86,7 @@ SHA256: dict[str, str] = {
     "gen_500.pt.zip": "ecb902038484d08a34237e2ec7b1135d6cfe8ed716546d022188e5509928c7b1",
     "gen_1000.pt.zip": "0baf4e97b780c14b2350e1fc8858c00a322eea63b99b1e920349269fe75087af",
     "gen_time.pt.zip": "2e19881e548b0404efe701f570a46a932869f49e21d5cee1461751240699a96a",
+    "tolokers.npz": "dacf3ac94cec53d03cd2adb5255c08b33dee1656c33ca8164a464bd9450a1667",
 }
 _BOND = {"inj_cora", "inj_amazon", "reddit", "disney", "books", "enron"} | {
     "gen_100",
@@ -197,7 +199,8 @@ def load(
         ``citeseer_full``, ``pubmed``, ``polblogs``, ``amazon_cs``, ``coauthor_phy``,
         ``homo_sapiens_ppi``, ``yeast_ppi``, ``shs27k`` and the BOND/PyGOD outlier sets
         ``inj_cora``, ``inj_amazon``, ``reddit``, ``disney``, ``books``, ``enron``, ``gen_100``,
-        ``gen_500``, ``gen_1000``, ``gen_time``.
+        ``gen_500``, ``gen_1000``, ``gen_time``, and ``tolokers`` (crowd workers joined when they
+        worked on the same task; ``y`` is 1 for the 2,566 banned workers, organic anomalies).
     root : str or os.PathLike, optional
         Folder holding the files; defaults to :func:`data_dir`. The file's SHA-256 must match
         :data:`SHA256` whatever the folder; pickled content is read with the restricted reader
@@ -251,10 +254,37 @@ def load(
     if kw.get("allow_pickle", False) is True:
         raise ValueError("load: named datasets are read without Python's unpickler; drop allow_pickle=True.")
     options = {**options, "weight": None, **kw}
+    if options.pop("reader", None) == "tolokers":
+        return _read_tolokers(path, largest_component=largest_component, **options)
     data = read_graph(path, largest_component=largest_component, **options)
     if key in _BOND and getattr(data, "y", None) is not None:
         data.y = data.y.long()
     return data
+
+
+def _read_tolokers(path: Path, **to_graph_kwargs: Any) -> Data:
+    """Tolokers (Platonov et al., ICLR 2023): ``node_features``, ``node_labels`` and ``edges`` stored once each.
+
+    ``y`` is ``int64``, 1 for a banned worker; the split masks of the file are not kept.
+    """
+    import torch
+    from torch_geometric.data import Data
+
+    from graphwgan.graph import to_graph
+
+    with np.load(path, allow_pickle=False) as archive:
+        missing = {"node_features", "node_labels", "edges"} - set(archive.files)
+        if missing:
+            raise ValueError(f"load: '{path}' lacks the arrays {sorted(missing)} of the Tolokers layout.")
+        x = np.asarray(archive["node_features"], dtype=np.float32)
+        y = np.asarray(archive["node_labels"], dtype=np.int64)
+        edges = np.asarray(archive["edges"], dtype=np.int64)
+    if edges.ndim != 2 or edges.shape[1] != 2 or y.shape != (x.shape[0],):
+        raise ValueError(f"load: '{path}' has edges of shape {edges.shape} and {y.size} labels for {x.shape[0]} "
+                         "nodes; expected (E, 2) edges and one label per node.")
+    raw = Data(x=torch.from_numpy(x), y=torch.from_numpy(y), edge_index=torch.from_numpy(edges.T.copy()),
+               num_nodes=x.shape[0])
+    return to_graph(raw, **to_graph_kwargs)
 
 
 def default_graph() -> Data:

@@ -37,6 +37,7 @@ NAMES = [
     "pubmed",
     "reddit",
     "shs27k",
+    "tolokers",
     "yeast_ppi",
 ]
 
@@ -67,6 +68,7 @@ COUNTS = {
     "gen_500": (500, 1331, 497, 1331),
     "gen_1000": (1000, 2468, 993, 2467),
     "gen_time": (1000, 2871, 993, 2870),
+    "tolokers": (11758, 519000, 11758, 519000),
 }
 
 # name -> (x shape or None, x sparse?, number of classes or y shape)
@@ -82,6 +84,7 @@ FEATURES = {
     "homo_sapiens_ppi": (None, False, (3890, 50)),
     "inj_cora": ((2708, 1433), False, 4),
     "reddit": ((10984, 64), False, 2),
+    "tolokers": ((11758, 10), False, 2),
 }
 
 
@@ -306,6 +309,26 @@ def test_bond_labels_are_int64_bits(data_root):
     assert torch.bincount(inj.y).tolist() == [2570, 68, 68, 2]
     books = datasets.load("books")
     assert books.y.dtype == torch.int64 and int(books.y.sum()) == 28
+
+
+def test_tolokers_matches_its_file(data_root):
+    data = datasets.load("tolokers")
+    with np.load(data_root / "tolokers.npz") as raw:
+        edges, x, y = raw["edges"], raw["node_features"], raw["node_labels"]
+    assert data.y.dtype == torch.int64 and torch.bincount(data.y).tolist() == [9192, 2566]  # SOURCES.md
+    assert np.array_equal(data.y.numpy(), y) and np.array_equal(data.x.numpy(), x)
+    stored = np.unique(np.sort(edges, axis=1), axis=0)  # each undirected pair once, (small, large)
+    loaded = data.edge_index.numpy().T
+    forward, backward = loaded[loaded[:, 0] < loaded[:, 1]], loaded[loaded[:, 0] > loaded[:, 1]][:, ::-1]
+    assert np.array_equal(np.unique(forward, axis=0), stored)
+    assert np.array_equal(np.unique(backward, axis=0), stored)
+    assert loaded.shape[0] == 2 * stored.shape[0]
+
+
+def test_tolokers_reader_names_missing_arrays(tmp_path):
+    np.savez(tmp_path / "tolokers.npz", edges=np.zeros((1, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"lacks the arrays \['node_features', 'node_labels'\]"):
+        datasets.load("tolokers", root=tmp_path)
 
 
 def test_labels_and_names_match_sources(data_root):

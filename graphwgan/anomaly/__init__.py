@@ -6,7 +6,7 @@ Every detector follows one contract (:class:`BaseDetector`): ``fit(data)`` retur
 ``save``/``load`` persist a fitted detector.
 
 ==============================  ====================================================================
-:class:`AnomalyDetector`         graphwgan's detector: a generator and a graph-Lipschitz critic.
+:class:`AnomalyDetector`         graphwgan's detector: rarity of a node profile plus a WGAN critic.
 :class:`DOMINANT`                graph autoencoder baseline (Ding et al., 2019).
 :class:`GAAN`                    generative adversarial attributed-network baseline (Chen et al., 2020).
 :class:`DegreeFeatureZScore`     parameter-free :math:`z(\deg) + z(\lVert x \rVert)` baseline.

@@ -107,6 +107,10 @@ class BaseDetector(ParamsMixin):
     def _set_state(self, state: dict[str, Any]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @classmethod
+    def _check_saved(cls, payload: dict[str, Any], owner: str) -> None:
+        """Refuse a saved file this class can no longer read (raise ``ValueError`` naming ``owner``)."""
+
     # -- public API ----------------------------------------------------------------------------------
 
     def fit(self, data: Any, y: Any = None) -> BaseDetector:
@@ -279,6 +283,7 @@ class BaseDetector(ParamsMixin):
             raise ValueError(f"{cls.__name__}.load: {str(path)!r} holds an unknown detector {name!r}.")
         if cls is not BaseDetector and not issubclass(target, cls):
             raise ValueError(f"{cls.__name__}.load: {str(path)!r} holds a {name}, not a {cls.__name__}.")
+        target._check_saved(payload, f"{cls.__name__}.load: {str(path)!r}")
         detector = target(**payload["params"])
         fitted = payload["fitted"]
         detector.decision_scores_ = fitted["decision_scores_"].numpy().astype(np.float64)

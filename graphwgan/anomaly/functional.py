@@ -18,13 +18,20 @@ from torch import Tensor
 
 __all__ = [
     "ComponentScaler",
+    "clustering_coefficient",
     "critic_features",
     "critic_loss",
     "degree",
     "generator_loss",
+    "knn_rarity",
+    "local_affinity",
     "log_triangles",
+    "neighbour_cap",
     "neighbour_mean",
     "neighbour_residual",
+    "normal_scores",
+    "separation_auc",
+    "triangles",
 ]
 
 
@@ -53,6 +60,28 @@ def neighbour_mean(x: Tensor, edge_index: Tensor) -> Tensor:
     return total / count[:, None]
 
 
+def neighbour_cap(edge_index: Tensor, max_neighbours: int) -> Tensor:
+    r"""At most ``max_neighbours`` incoming edges per node, chosen without a random generator, ``(2, E')``.
+
+    Each target keeps the sources with the smallest key
+    :math:`(2654435761\, u + 40503\, v) \bmod 2^{32}`, a fixed hash of the pair: the same graph always
+    gives the same subgraph, and a node's kept neighbours do not depend on the node numbering's
+    order in ``edge_index``. Message passing over the result costs :math:`O(|V| \cdot M)` whatever
+    the degrees.
+    """
+    import torch
+
+    if edge_index.numel() == 0:
+        return edge_index
+    src, dst = edge_index[0].long(), edge_index[1].long()
+    key = (src * 2654435761 + dst * 40503) % (1 << 32)
+    order = torch.argsort(dst * (1 << 32) + key)
+    dst_sorted = dst[order]
+    starts = torch.searchsorted(dst_sorted, dst_sorted, right=False)
+    position = torch.arange(dst_sorted.numel(), device=edge_index.device) - starts
+    return edge_index[:, order[position < int(max_neighbours)]]
+
+
 def neighbour_residual(x: Tensor, edge_index: Tensor) -> Tensor:
     r"""Disagreement of a node with its neighbourhood, :math:`\lVert x_v - \bar x_{N(v)} \rVert_2`, ``(n,)``.
 
@@ -63,13 +92,12 @@ def neighbour_residual(x: Tensor, edge_index: Tensor) -> Tensor:
     return (x - neighbour_mean(x, edge_index)).norm(dim=1)
 
 
-def log_triangles(edge_index: Any, num_nodes: int, *, block: int = 2048) -> np.ndarray:
-    r"""Triangles through every node, :math:`t_v = \tfrac12 (A^3)_{vv}`, returned as :math:`\log(1 + t_v)`.
+def triangles(edge_index: Any, num_nodes: int, *, block: int = 2048) -> np.ndarray:
+    r"""Triangles through every node, :math:`t_v = \tfrac12 (A^3)_{vv}`, float64 ``(n,)``.
 
     Computed as :math:`t_v = \tfrac12 \sum_u (A^2)_{vu} A_{uv}` on blocks of ``block`` rows of
     :math:`A` at a time, so memory stays at the fill-in of ``block`` rows of :math:`A^2`, never
-    :math:`|V|^2`. A node inside a clique of :math:`k` nodes has at least :math:`\binom{k-1}{2}`
-    triangles, which is what separates the BOND structural outliers from a node of the same degree.
+    :math:`|V|^2`. Duplicate edges count once.
     """
     import scipy.sparse as sp
 
@@ -83,7 +111,116 @@ def log_triangles(edge_index: Any, num_nodes: int, *, block: int = 2048) -> np.n
     for start in range(0, n, block):
         rows = adjacency[start:start + block]
         out[start:start + rows.shape[0]] = np.asarray((rows @ adjacency).multiply(rows).sum(axis=1)).ravel() / 2
-    return np.log1p(out)
+    return out
+
+
+def log_triangles(edge_index: Any, num_nodes: int, *, block: int = 2048) -> np.ndarray:
+    r""":math:`\log(1 + t_v)` with :math:`t_v` the triangles through :math:`v` (:func:`triangles`).
+
+    A node inside a clique of :math:`k` nodes has at least :math:`\binom{k-1}{2}` triangles, which
+    is what separates the BOND structural outliers from a node of the same degree.
+    """
+    return np.log1p(triangles(edge_index, num_nodes, block=block))
+
+
+def clustering_coefficient(edge_index: Any, num_nodes: int, *, block: int = 2048) -> np.ndarray:
+    r"""Local clustering :math:`c_v = 2 t_v / (d_v (d_v - 1))` (0 when :math:`d_v < 2`), float64 ``(n,)``.
+
+    ``edge_index`` holds both directions of every edge, without duplicates or self-loops.
+    """
+    index = np.asarray(edge_index.cpu() if hasattr(edge_index, "cpu") else edge_index, dtype=np.int64)
+    n = int(num_nodes)
+    t = triangles(index, n, block=block)
+    d = np.bincount(index[1], minlength=n).astype(np.float64)
+    pairs = d * (d - 1)
+    return np.where(pairs > 0, 2.0 * t / np.maximum(pairs, 1.0), 0.0)
+
+
+def local_affinity(x: Tensor, edge_index: Tensor, *, chunk: int = 1 << 22) -> Tensor:
+    r"""One minus the mean cosine similarity of a node's features to its neighbours', ``(n,)``.
+
+    .. math:: a_v = 1 - \frac{1}{d_v} \sum_{u \in N(v)} \cos(x_v, x_u)
+
+    (local node affinity, Qiao & Pang, NeurIPS 2023). A zero row has similarity 0 to everything,
+    and an isolated node gets :math:`a_v = 1`. Edges are processed ``chunk // F`` at a time, so
+    memory stays at ``chunk`` numbers whatever the feature size. With centred features the value
+    does not change when a feature column is negated.
+    """
+    import torch
+
+    n = x.shape[0]
+    unit = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    total = torch.zeros(n, dtype=x.dtype, device=x.device)
+    step = max(1, int(chunk) // max(1, x.shape[1]))
+    for start in range(0, edge_index.shape[1], step):
+        src, dst = edge_index[0, start:start + step], edge_index[1, start:start + step]
+        total.index_add_(0, dst, (unit[src] * unit[dst]).sum(dim=1))
+    count = degree(edge_index, n).to(x.dtype).clamp_min(1.0)
+    return 1.0 - total / count
+
+
+def normal_scores(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    r"""Each column mapped through the reference's empirical distribution to a standard normal.
+
+    For a value :math:`s` and a sorted reference column :math:`r_1 \le \dots \le r_m`, the mid-rank
+    :math:`q = (\#\{r_i < s\} + \tfrac12 \#\{r_i = s\}) / m`, clipped to
+    :math:`[\tfrac1{2m}, 1 - \tfrac1{2m}]`, becomes :math:`\Phi^{-1}(q)`. On the reference itself
+    this is the rank-based inverse normal transform (ties share their average rank). The result
+    depends on each column's order only: any increasing map of a column leaves it unchanged.
+
+    Parameters
+    ----------
+    values : array of shape (n, c)
+    reference : array of shape (m, c), each column sorted ascending
+
+    Returns
+    -------
+    numpy.ndarray of shape (n, c), float64
+    """
+    from scipy.special import ndtri
+
+    values = np.asarray(values, dtype=np.float64)
+    reference = np.asarray(reference, dtype=np.float64)
+    m = reference.shape[0]
+    out = np.empty_like(values)
+    for j in range(values.shape[1]):
+        below = np.searchsorted(reference[:, j], values[:, j], side="left")
+        upto = np.searchsorted(reference[:, j], values[:, j], side="right")
+        q = np.clip((below + upto) / (2.0 * m), 0.5 / m, 1.0 - 0.5 / m)
+        out[:, j] = ndtri(q)
+    return out
+
+
+def knn_rarity(points: np.ndarray, reference: np.ndarray, n_neighbors: int, *, tree: Any = None,
+               workers: int = 1) -> np.ndarray:
+    r"""Mean Euclidean distance from each point to its ``n_neighbors`` nearest reference points.
+
+    A point at distance 0 from a reference point is taken to be that point and skips it (so scoring
+    the reference itself is leave-one-out). ``tree`` is a prebuilt ``scipy.spatial.cKDTree`` of
+    ``reference``; ``workers`` the threads of the query.
+    """
+    from scipy.spatial import cKDTree
+
+    reference = np.asarray(reference, dtype=np.float64)
+    points = np.asarray(points, dtype=np.float64)
+    k = min(int(n_neighbors), reference.shape[0] - 1)
+    if k < 1:
+        return np.zeros(points.shape[0])
+    tree = cKDTree(reference) if tree is None else tree
+    dist, _ = tree.query(points, k=k + 1, workers=int(workers))
+    dist = dist.reshape(points.shape[0], k + 1)
+    itself = dist[:, 0] == 0.0
+    return np.where(itself, dist[:, 1:].mean(axis=1), dist[:, :k].mean(axis=1))
+
+
+def separation_auc(high: np.ndarray, low: np.ndarray) -> float:
+    r""":math:`P(H > L) + \tfrac12 P(H = L)` for independent draws of the two samples (Mann-Whitney)."""
+    from scipy.stats import rankdata
+
+    high = np.asarray(high, dtype=np.float64).ravel()
+    low = np.asarray(low, dtype=np.float64).ravel()
+    ranks = rankdata(np.concatenate([high, low]))
+    return float((ranks[:high.size].sum() - high.size * (high.size + 1) / 2) / (high.size * low.size))
 
 
 def critic_features(critic: Any, x: Tensor, edge_index: Tensor) -> tuple[Tensor, Tensor]:

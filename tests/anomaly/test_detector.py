@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 from torch_geometric.data import Data  # noqa: E402
 
 from graphwgan.anomaly import NotFittedError, clone  # noqa: E402
-from graphwgan.anomaly.detector import COMPONENTS, AnomalyDetector  # noqa: E402
+from graphwgan.anomaly.detector import AnomalyDetector  # noqa: E402
 from graphwgan.metrics import roc_auc  # noqa: E402
 from graphwgan.outliers import inject_outliers  # noqa: E402
 
@@ -19,13 +19,15 @@ FAST = {"epochs": 50, "hidden": 32, "dims": 16}
 TINY = {"epochs": 3, "hidden": 8, "dims": 4}
 
 
-def _sbm(n=300, blocks=4, p_in=0.06, p_out=0.004, dim=16, seed=0):
-    """A stochastic block model whose features are the block's centre plus noise."""
+def _sbm(n=300, blocks=4, p_in=0.06, p_out=0.004, dim=16, seed=0, centre_seed=None):
+    """A stochastic block model whose features are the block's centre (drawn with ``centre_seed``) plus noise."""
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % blocks
     prob = np.where(labels[:, None] == labels[None, :], p_in, p_out)
     u, v = np.nonzero(np.triu(rng.random((n, n)) < prob, 1))
     centres = rng.normal(size=(blocks, dim)) * 2
+    if centre_seed is not None:
+        centres = np.random.default_rng(centre_seed).normal(size=(blocks, dim)) * 2
     x = centres[labels] + rng.normal(size=(n, dim))
     edge_index = torch.tensor(np.array([np.r_[u, v], np.r_[v, u]]))
     return Data(x=torch.tensor(x, dtype=torch.float32), edge_index=edge_index, num_nodes=n)
@@ -33,7 +35,7 @@ def _sbm(n=300, blocks=4, p_in=0.06, p_out=0.004, dim=16, seed=0):
 
 @pytest.fixture(scope="module")
 def injected():
-    return inject_outliers(_sbm(seed=0), contextual=10, structural=(2, 10), seed=0)
+    return inject_outliers(_sbm(seed=0, centre_seed=0), contextual=10, structural=(2, 10), seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -43,21 +45,131 @@ def fitted(injected):
 
 
 def test_quality_floor_on_injected_outliers(fitted, injected):
-    # measured 0.98-0.99 (three graph seeds); the critic alone 0.95
     _, labels = injected
     labels = labels.numpy()
-    assert roc_auc(labels > 0, fitted.decision_scores_) >= 0.93
+    assert roc_auc(labels > 0, fitted.decision_scores_) >= 0.9
     components = fitted.component_scores(injected[0])
     assert roc_auc(labels > 0, components["critic"]) >= 0.8
     assert fitted.labels_.sum() == pytest.approx(0.1 * labels.size, abs=2)
 
 
-def test_score_is_the_sum_of_the_kept_components(fitted, injected):
+def test_score_is_rarity_plus_the_weighted_critic(fitted, injected):
     components = fitted.component_scores(injected[0])
-    assert set(components) == set(COMPONENTS)
-    total = sum(components[name] for name in fitted.components)
+    assert set(components) == set(fitted.profile) | {"rarity", "critic"}
+    assert 0.0 <= fitted.critic_weight_ <= 1.0
+    assert fitted.critic_weight_ == pytest.approx(float(np.clip(2 * fitted.critic_separation_ - 1, 0, 1)))
+    total = components["rarity"] + fitted.critic_weight_ * components["critic"]
     assert np.allclose(total, fitted.decision_scores_)
     assert np.allclose(fitted.decision_function(injected[0]), fitted.decision_scores_)
+
+
+def _profile_rarity_oracle(graph, k):
+    """Leave-one-out kNN rarity of rank-normalised profiles, from networkx and scipy (no library code)."""
+    import networkx as nx
+    from scipy.spatial.distance import cdist
+    from scipy.stats import norm, rankdata
+
+    n = graph.num_nodes
+    g = nx.Graph()
+    g.add_nodes_from(range(n))
+    g.add_edges_from(graph.edge_index.t().tolist())
+    x = graph.x.double().numpy()
+    x = (x - x.mean(0)) / np.maximum(x.std(0), x.std(0).mean())
+    u, s, _ = np.linalg.svd(x, full_matrices=False)
+    white = u * np.sqrt(n)
+    unit = white / np.linalg.norm(white, axis=1, keepdims=True)
+    columns = [np.log1p([g.degree(v) for v in range(n)]), [nx.clustering(g, v) for v in range(n)],
+               [1 - np.mean([unit[v] @ unit[w] for w in g[v]]) if g.degree(v) else 1.0 for v in range(n)],
+               np.linalg.norm(white, axis=1)]
+    # rounded: rows that are copies of each other (contextual outliers) must tie exactly
+    points = np.stack([norm.ppf((rankdata(np.round(c, 9)) - 0.5) / n) for c in columns], axis=1)
+    dist = cdist(points, points)
+    np.fill_diagonal(dist, np.inf)
+    return np.sort(dist, axis=1)[:, :k].mean(axis=1)
+
+
+def test_profile_rarity_matches_an_independent_computation(injected):
+    graph, _ = injected
+    detector = AnomalyDetector(critic_weight=0, random_state=0).fit(graph)
+    assert detector.critic_ is None and detector.critic_weight_ == 0.0
+    rarity = detector._raw_terms(graph, detector.profile_points_)[:, 0]
+    assert detector.n_neighbors_ == 18  # ceil(sqrt(300))
+    assert np.allclose(rarity, _profile_rarity_oracle(graph, 18), rtol=0, atol=1e-8)
+
+
+def test_profile_score_is_sign_free_and_invariant_to_feature_encoding(injected):
+    graph, _ = injected
+    base = AnomalyDetector(critic_weight=0, random_state=0).fit(graph).decision_scores_
+    flipped = graph.clone()
+    flipped.x[:, [0, 3, 7]] *= -1
+    shifted = graph.clone()
+    mix = torch.from_numpy(np.random.default_rng(2).normal(size=(16, 16))).float()
+    shifted.x = shifted.x @ mix + 5.0  # any invertible linear re-encoding of the features
+    for other in (flipped, shifted):
+        assert np.allclose(AnomalyDetector(critic_weight=0, random_state=0).fit(other).decision_scores_, base,
+                           atol=1e-5)
+    order = torch.from_numpy(np.random.default_rng(0).permutation(graph.num_nodes))
+    inverse = torch.argsort(order)
+    relabelled = Data(x=graph.x[order], edge_index=inverse[graph.edge_index], num_nodes=graph.num_nodes)
+    scores = AnomalyDetector(critic_weight=0, random_state=0).fit(relabelled).decision_scores_
+    assert np.allclose(scores, base[order.numpy()], atol=1e-5)
+
+
+def test_quiet_and_busy_anomalies_both_rank_high():
+    # a community graph with typical degree ~12; five quiet nodes hang on one edge each and five
+    # busy nodes link to 60 random nodes; features carry no signal
+    rng = np.random.default_rng(1)
+    graph = _sbm(n=400, blocks=4, p_in=0.1, p_out=0.002, dim=8, seed=1)
+    quiet, busy = np.arange(0, 5), np.arange(5, 10)
+    keep = ~np.isin(graph.edge_index[0].numpy(), np.r_[quiet, busy]) & ~np.isin(graph.edge_index[1].numpy(),
+                                                                               np.r_[quiet, busy])
+    edges = [graph.edge_index[:, torch.from_numpy(keep)].numpy()]
+    for v in quiet:
+        edges.append(np.array([[v], [rng.integers(10, 400)]]))
+    for v in busy:
+        edges.append(np.stack([np.full(60, v), rng.choice(np.arange(10, 400), 60, replace=False)]))
+    edge_index = torch.from_numpy(np.concatenate(edges, axis=1))
+    edge_index = torch.cat([edge_index, edge_index.flip(0)], dim=1)
+    graph = Data(x=graph.x, edge_index=edge_index, num_nodes=400)
+    scores = AnomalyDetector(random_state=0, **FAST).fit(graph).decision_scores_
+    normal = scores[10:]
+    for group in (quiet, busy):
+        labels = np.r_[np.ones(5, dtype=int), np.zeros(normal.size, dtype=int)]
+        assert roc_auc(labels, np.r_[scores[group], normal]) >= 0.95
+
+
+def test_n_threads_is_used_inside_and_restored_after(injected, monkeypatch):
+    import graphwgan.anomaly.functional as functional
+
+    graph, _ = injected
+    seen = []
+    original = functional.critic_loss
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(functional, "critic_loss", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        AnomalyDetector(random_state=0, n_threads=1, **TINY).fit(graph)
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_files_of_the_earlier_score_refuse_to_load(fitted, tmp_path):
+    path = tmp_path / "detector.pt"
+    fitted.save(path)
+    payload = torch.load(path, weights_only=True)
+    del payload["state"]["score_version"]
+    payload["params"].pop("profile")
+    payload["params"]["components"] = ("critic", "neighbour", "degree")
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match="refit"):
+        AnomalyDetector.load(path)
 
 
 def test_same_random_state_gives_identical_scores(injected):
@@ -70,7 +182,8 @@ def test_same_random_state_gives_identical_scores(injected):
 
 
 def test_inductive_scoring_of_another_graph(fitted):
-    graph, labels = inject_outliers(_sbm(n=240, seed=7), contextual=8, structural=(2, 10), seed=7)
+    # another graph of the same model (same block centres, new edges, noise and outliers)
+    graph, labels = inject_outliers(_sbm(n=240, seed=7, centre_seed=0), contextual=8, structural=(2, 10), seed=7)
     scores = fitted.decision_function(graph)
     assert scores.shape == (240,)
     assert np.all(np.isfinite(scores))
@@ -90,7 +203,7 @@ def test_save_load_round_trip_gives_identical_scores(fitted, injected, tmp_path)
 
 def test_clone_get_params_set_params(fitted):
     params = fitted.get_params()
-    assert params["epochs"] == FAST["epochs"] and params["components"] == ("critic", "neighbour", "degree")
+    assert params["epochs"] == FAST["epochs"] and params["critic_weight"] == "auto" and params["n_threads"] == 1
     copy = clone(fitted)
     assert copy.get_params() == params
     assert not hasattr(copy, "decision_scores_")
@@ -157,9 +270,14 @@ def test_bad_input_raises_clear_errors(fitted, injected):
     ({"lipschitz_weight": -1.0}, ValueError, "lipschitz_weight"),
     ({"lipschitz_bound": True}, TypeError, "lipschitz_bound"),
     ({"shuffle": 1.5}, ValueError, "shuffle"),
-    ({"components": ("critic", "nope")}, ValueError, "nope"),
-    ({"components": "critic"}, TypeError, "components"),
-    ({"components": ("critic", "critic")}, ValueError, "twice"),
+    ({"profile": ("degree", "nope")}, ValueError, "nope"),
+    ({"profile": "degree"}, TypeError, "profile"),
+    ({"profile": ("degree", "degree")}, ValueError, "twice"),
+    ({"critic_weight": "half"}, ValueError, "critic_weight"),
+    ({"critic_weight": -0.5}, ValueError, "critic_weight"),
+    ({"n_neighbors": 0}, ValueError, "n_neighbors"),
+    ({"max_neighbours": 0}, ValueError, "max_neighbours"),
+    ({"n_threads": 0}, ValueError, "n_threads"),
     ({"device": "not-a-device"}, ValueError, "device"),
 ])
 def test_bad_parameters_are_rejected_at_fit(injected, params, error, match):

@@ -9,13 +9,19 @@ torch = pytest.importorskip("torch")
 
 from graphwgan.anomaly.functional import (  # noqa: E402
     ComponentScaler,
+    clustering_coefficient,
     critic_features,
     critic_loss,
     degree,
     generator_loss,
+    knn_rarity,
+    local_affinity,
     log_triangles,
+    neighbour_cap,
     neighbour_mean,
     neighbour_residual,
+    normal_scores,
+    separation_auc,
 )
 
 
@@ -110,3 +116,76 @@ def test_component_scaler_floors_the_mad_at_a_tenth_of_the_standard_deviation():
     scaler = ComponentScaler.fit(values)
     assert scaler.scale[0] == pytest.approx(0.1 * values.std())
     assert np.all(np.isfinite(scaler.transform(values)))
+
+
+def _random_graph(n=40, p=0.15, seed=0):
+    rng = np.random.default_rng(seed)
+    u, v = np.nonzero(np.triu(rng.random((n, n)) < p, 1))
+    return torch.tensor(np.array([np.r_[u, v], np.r_[v, u]])), rng
+
+
+def test_clustering_coefficient_matches_networkx():
+    import networkx as nx
+
+    edge_index, _ = _random_graph()
+    graph = nx.Graph()
+    graph.add_nodes_from(range(40))
+    graph.add_edges_from(edge_index.t().tolist())
+    expected = [nx.clustering(graph, v) for v in range(40)]
+    assert np.allclose(clustering_coefficient(edge_index, 40), expected)
+    assert np.allclose(clustering_coefficient(K4_PENDANT, 6), [0.5, 1, 1, 1, 0, 0])
+
+
+def test_local_affinity_by_hand():
+    edge_index = _both([(0, 1), (0, 2)])
+    x = torch.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    # node 0: cos 0 with node 1 and 1 with node 2; nodes 1, 2: one neighbour each; node 3 isolated
+    expected = torch.tensor([1 - 0.5, 1 - 0.0, 1 - 1.0, 1.0], dtype=torch.float64)
+    for chunk in (1, 2, 1 << 22):
+        assert torch.allclose(local_affinity(x, edge_index, chunk=chunk), expected)
+
+
+def test_normal_scores_are_the_rank_based_inverse_normal_transform():
+    from scipy.stats import norm, rankdata
+
+    rng = np.random.default_rng(0)
+    values = np.c_[rng.normal(size=50), rng.integers(0, 4, size=50)]  # the second column has ties
+    reference = np.sort(values, axis=0)
+    out = normal_scores(values, reference)
+    expected = np.stack([norm.ppf((rankdata(c) - 0.5) / 50) for c in values.T], axis=1)
+    assert np.allclose(out, expected)
+    assert np.allclose(normal_scores(np.exp(values), np.sort(np.exp(values), axis=0)), out)  # order only
+    beyond = normal_scores(np.array([[1e9, -1e9]]), reference)
+    assert np.allclose(beyond, [[norm.ppf(1 - 0.5 / 50), norm.ppf(0.5 / 50)]])
+
+
+def test_knn_rarity_matches_brute_force():
+    from scipy.spatial.distance import cdist
+
+    rng = np.random.default_rng(1)
+    reference = rng.normal(size=(60, 3))
+    dist = cdist(reference, reference)
+    np.fill_diagonal(dist, np.inf)
+    assert np.allclose(knn_rarity(reference, reference, 5), np.sort(dist, axis=1)[:, :5].mean(axis=1))
+    points = rng.normal(size=(7, 3))
+    expected = np.sort(cdist(points, reference), axis=1)[:, :5].mean(axis=1)
+    assert np.allclose(knn_rarity(points, reference, 5), expected)
+
+
+def test_separation_auc_counts_ordered_pairs():
+    rng = np.random.default_rng(2)
+    high, low = rng.integers(0, 5, size=30), rng.integers(0, 5, size=20)
+    pairs = (high[:, None] > low[None, :]).mean() + 0.5 * (high[:, None] == low[None, :]).mean()
+    assert separation_auc(high, low) == pytest.approx(pairs)
+
+
+def test_neighbour_cap_keeps_at_most_m_incoming_edges_of_the_graph():
+    edge_index, _ = _random_graph(n=60, p=0.4)
+    capped = neighbour_cap(edge_index, 5)
+    before = degree(edge_index, 60)
+    after = degree(capped, 60)
+    assert torch.equal(after, torch.clamp(before, max=5))
+    original = set(map(tuple, edge_index.t().tolist()))
+    assert set(map(tuple, capped.t().tolist())) <= original
+    order = torch.randperm(edge_index.shape[1], generator=torch.Generator().manual_seed(0))
+    assert set(map(tuple, neighbour_cap(edge_index[:, order], 5).t().tolist())) == set(map(tuple, capped.t().tolist()))
