@@ -71,7 +71,7 @@ class GraphSynthesizer(LowRankWalkModel):
     transport_cap : float, default 3.0
         Distances (in hops beyond a real neighbour) are capped here: a miss by three hops or more
         costs the same.
-    critic_weight : float or None, default 0.05
+    critic_weight : float or None, default 1.0
         Weight of the critic's term :math:`-\mathbb{E}_Q F` in the generator's loss: the walk then
         plays the WGAN game against a graph-Lipschitz edge critic
         (:mod:`graphwgan.synthesis.edge_critic`) through :class:`graphwgan.train.WGANTrainer`, and
@@ -86,6 +86,14 @@ class GraphSynthesizer(LowRankWalkModel):
         Critic steps per generator step.
     critic_penalty : float, default 10.0
         Weight of the critic's one-sided penalty on moves along graph edges.
+    critic_loss : {"wasserstein", "cross_entropy"}, default "wasserstein"
+        The game: the Wasserstein one, or (a baseline) the original GAN's, the same bilinear
+        function as a discriminator :math:`\sigma(F)` trained by cross-entropy on real against
+        generated edges (a Jensen-Shannon game; ``history_.w1`` then still logs
+        :math:`(\mathbb{E}_R F - \mathbb{E}_Q F) / L`, no longer a trained W1 estimate).
+    adversarial_only : bool, default False
+        Drop the walk's own loss (cross-entropy and transport term): the generator then learns
+        from the critic alone (for comparing games; needs ``critic_weight > 0``).
     early_stopping : {"edge_overlap", "w1"}, default "edge_overlap"
         Stop when a sample reaches ``eo_target``, or (``"w1"``, needs a critic) when the critic's
         estimate has not improved for ``patience`` evaluations.
@@ -113,11 +121,13 @@ class GraphSynthesizer(LowRankWalkModel):
         lr: float = 0.1,
         transport_weight: float = 1.0,
         transport_cap: float = 3.0,
-        critic_weight: float | None = 0.05,
+        critic_weight: float | None = 1.0,
         critic_dim: int = 16,
         critic_lr: float = 0.01,
         n_critic: int = 2,
         critic_penalty: float = 10.0,
+        critic_loss: str = "wasserstein",
+        adversarial_only: bool = False,
         early_stopping: str = "edge_overlap",
         patience: int = 5,
         max_epochs: int = 1000,
@@ -137,6 +147,8 @@ class GraphSynthesizer(LowRankWalkModel):
         self.critic_lr = critic_lr
         self.n_critic = n_critic
         self.critic_penalty = critic_penalty
+        self.critic_loss = critic_loss
+        self.adversarial_only = adversarial_only
         self.early_stopping = early_stopping
         self.patience = patience
 
@@ -155,6 +167,13 @@ class GraphSynthesizer(LowRankWalkModel):
             raise ValueError(
                 f"GraphSynthesizer: early_stopping must be 'edge_overlap' or 'w1', got {self.early_stopping!r}."
             )
+        if self.critic_loss not in ("wasserstein", "cross_entropy"):
+            raise ValueError(
+                f"GraphSynthesizer: critic_loss must be 'wasserstein' or 'cross_entropy', got {self.critic_loss!r}."
+            )
+        if self.adversarial_only and not (self.critic_weight or 0) > 0:
+            raise ValueError("GraphSynthesizer: adversarial_only=True needs critic_weight > 0 (the critic's term is "
+                             "then the whole loss).")
         if self.early_stopping == "w1" and self.critic_weight is None:
             raise ValueError("GraphSynthesizer: early_stopping='w1' needs a critic; set critic_weight (0 or more).")
 
@@ -168,7 +187,9 @@ class GraphSynthesizer(LowRankWalkModel):
             return None
         return {"critic_weight": float(self.critic_weight), "critic_dim": int(self.critic_dim),
                 "critic_lr": float(self.critic_lr), "n_critic": int(self.n_critic),
-                "penalty": float(self.critic_penalty)}
+                "penalty": float(self.critic_penalty),
+                "loss": "js" if self.critic_loss == "cross_entropy" else "wgan",
+                "likelihood": not self.adversarial_only}
 
     def _stop_rule(self):
         return self.early_stopping, int(self.patience)
