@@ -202,8 +202,9 @@ def play_walk_game(walk, source, target, *, uv, n, generator, evaluate, critic_w
         v = torch.cat([directed[1, pick], fake_v])
         degree = indptr[u + 1] - indptr[u]
         offset = (torch.rand(u.shape, generator=generator, device=device) * degree).long()
-        moved = neighbours[indptr[u] + torch.minimum(offset, degree - 1)]
-        return torch.relu((critic(u, v) - critic(moved, v)).abs() - 1.0).square().mean()
+        moved = neighbours[(indptr[u] + torch.minimum(offset, degree - 1)).clamp_(min=0)]
+        excess = torch.relu((critic(u, v) - critic(moved, v)).abs() - 1.0).square()
+        return (excess * (degree > 0)).mean()  # an isolated node has no move to penalise
 
     def critic_loss():
         refresh()

@@ -40,7 +40,8 @@ class CELLHistory:
     loss : list of float
         Training loss at each epoch, before that epoch's step: the cross-entropy
         :math:`-\sum_{ij} A_{ij} \log P_{ij} / \sum_{ij} A_{ij}` (plus the transport term for
-        :class:`graphwgan.synthesis.GraphSynthesizer`).
+        :class:`graphwgan.synthesis.GraphSynthesizer`, and with a critic its term
+        :math:`-\mu\, \mathbb{E}_Q F`, evaluated after that epoch's critic steps).
     eval_epochs : list of int
         Epochs after which a graph was sampled and its edge overlap measured.
     edge_overlap : list of float

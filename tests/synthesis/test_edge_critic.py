@@ -150,3 +150,23 @@ def test_every_community_keeps_its_edge_share_within_20_percent(seed):
     generated = np.mean([_community_shares(model.to_networkx(seed=k), labels, len(sizes)) for k in range(5)], axis=0)
     assert generated[-1] > 0  # the smallest community is not dropped
     np.testing.assert_array_less(np.abs(generated - real) / real, 0.2)
+
+
+def test_sampled_walk_and_sampled_rows_still_log_a_finite_w1(clustered, monkeypatch):
+    # past _ALL_ROWS_MAX nodes the critic's expectations come from rows drawn from the degree law
+    from graphwgan.synthesis import edge_critic
+
+    monkeypatch.setattr(edge_critic, "_ALL_ROWS_MAX", 50)
+    monkeypatch.setattr(edge_critic, "_SAMPLED_ROWS", 64)
+    model = GraphSynthesizer(eo_target=0.5, num_negatives=64, random_state=0).fit(clustered)
+    assert len(model.history_.w1) == len(model.history_.eval_epochs)
+    assert np.all(np.isfinite(model.history_.w1))
+    assert model.converged_
+
+
+def test_a_graph_with_an_isolated_node_trains_with_a_finite_w1():
+    graph = nx.powerlaw_cluster_graph(60, 2, 0.5, seed=0)
+    graph.add_node(60)
+    model = GraphSynthesizer(eo_target=0.5, random_state=0).fit(graph)
+    assert model.num_nodes_ == 61
+    assert np.all(np.isfinite(model.history_.w1)) and len(model.history_.w1) >= 1
