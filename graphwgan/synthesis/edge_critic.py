@@ -53,8 +53,9 @@ __all__ = ["EdgeCritic", "edge_lipschitz_constant", "play_walk_game"]
 # E_Q F over all rows up to this many nodes; beyond, over _SAMPLED_ROWS rows drawn from the degree law
 _ALL_ROWS_MAX = 4096
 _SAMPLED_ROWS = 1024
-# penalty pairs per critic step (half at real edges, half at generated ones)
-_PENALTY_PAIRS = 4096
+# penalty pairs per critic step at real edges, and at generated ones (drawn once per generator step)
+_PENALTY_REAL = 2048
+_PENALTY_FAKE = 1024
 # entries of one block of edge differences in edge_lipschitz_constant
 _BLOCK_ENTRIES = 1 << 22
 
@@ -125,6 +126,7 @@ class _GameState:
     rows: Any = None
     weights: Any = None
     probs: Any = None
+    fake: Any = None
     stale: bool = True
 
 
@@ -188,18 +190,20 @@ def play_walk_game(walk, source, target, *, uv, n, generator, evaluate, critic_w
             state.rows, state.weights = draw_rows()
             with torch.no_grad():
                 state.probs = torch.softmax(factors.source[state.rows] @ factors.target.T, dim=1)
+                # generated edges for the penalty, drawn once per generator step: a row by its weight,
+                # then a step of the walk from it by inverse CDF
+                slot = torch.multinomial(state.weights, _PENALTY_FAKE, replacement=True, generator=generator)
+                cumulative = state.probs[slot].cumsum(dim=1)
+                uniform = torch.rand(_PENALTY_FAKE, 1, generator=generator, device=device, dtype=cumulative.dtype)
+                steps = torch.searchsorted(cumulative, uniform * cumulative[:, -1:]).squeeze(1).clamp_(max=n - 1)
+                state.fake = (state.rows[slot], steps)
             state.stale = False
 
     def penalty_term():
         # one-sided penalty on moves along a graph edge, from real edges and from generated ones
-        half = _PENALTY_PAIRS // 2
-        pick = torch.randint(directed.shape[1], (half,), generator=generator, device=device)
-        slot = torch.randint(len(state.rows), (half,), generator=generator, device=device)
-        cumulative = state.probs[slot].cumsum(dim=1)  # one generated step from each drawn row, by inverse CDF
-        uniform = torch.rand(half, 1, generator=generator, device=device, dtype=cumulative.dtype)
-        fake_v = torch.searchsorted(cumulative, uniform * cumulative[:, -1:]).squeeze(1).clamp_(max=n - 1)
-        u = torch.cat([directed[0, pick], state.rows[slot]])
-        v = torch.cat([directed[1, pick], fake_v])
+        pick = torch.randint(directed.shape[1], (_PENALTY_REAL,), generator=generator, device=device)
+        u = torch.cat([directed[0, pick], state.fake[0]])
+        v = torch.cat([directed[1, pick], state.fake[1]])
         degree = indptr[u + 1] - indptr[u]
         offset = (torch.rand(u.shape, generator=generator, device=device) * degree).long()
         moved = neighbours[(indptr[u] + torch.minimum(offset, degree - 1)).clamp_(min=0)]
