@@ -8,7 +8,8 @@ Subcommands:
 ``graphwgan synth``
     Fit a :class:`graphwgan.synthesis.GraphSynthesizer` on a graph file, a named dataset or (by
     default) the embedded example graph, sample new graphs, write them as edge lists or ``.npz``
-    files, and print the graph statistics of the real graph against the generated ones.
+    files, and print the graph statistics of the real graph against the generated ones, with the
+    critic's W1 estimate over the evaluations (``--plot FILE`` draws it, with matplotlib).
 ``graphwgan score``
     Fit an anomaly detector (:class:`graphwgan.anomaly.AnomalyDetector` or a baseline) on a graph,
     or load a saved one, and write one anomaly score per node to CSV (higher = more anomalous).
@@ -168,6 +169,9 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     _check_option(args.eo_target, "--eo-target", low=0.0, high=1.0, low_open=True)
     _check_option(args.max_epochs, "--max-epochs", low=1)
     paths, format = _sample_paths(args.out, args.format, args.num_samples) if args.out else ([], None)
+    # before the fit: a bad plot path or a missing matplotlib fails fast
+    _check_output(args.plot, "--plot", (".png", ".pdf", ".svg"))
+    pyplot = _pyplot() if args.plot else None
     data, name = _load_graph(args.graph, args.largest_component)
     n, m = int(data.num_nodes), int(data.num_edges) // 2
 
@@ -216,10 +220,12 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         rows[f"mean of {args.num_samples} samples"] = mean
 
     reached = "reached" if model.converged_ else "NOT reached"
+    plot = None if pyplot is None else _plot_w1(pyplot, model.history_, args.plot, name)
     if args.json:
         print(json.dumps({"graph": name, "num_nodes": n, "num_edges": m, "epochs": model.n_epochs_,
                           "fit_seconds": model.fit_seconds_, "edge_overlap": model.edge_overlap_,
                           "converged": bool(model.converged_), "written": [str(p) for p in written],
+                          "w1_curve": {"epochs": list(model.history_.eval_epochs), "w1": list(model.history_.w1)},
                           "statistics": rows}, default=lambda value: value.item()))
         return 0
     print(f"graph      : {name} ({n} nodes, {m} edges)")
@@ -227,6 +233,9 @@ def _cmd_synth(args: argparse.Namespace) -> int:
           f"random_state={args.seed})")
     print(f"fit        : {model.n_epochs_} epochs, {model.fit_seconds_:.2f} s, edge overlap "
           f"{model.edge_overlap_:.3f} (target {args.eo_target} {reached})")
+    print(f"W1 curve   : {_w1_curve(model.history_)}")
+    if plot is not None:
+        print(f"W1 plot    : {plot}")
     if written:
         shown = str(written[0]) if len(written) == 1 else f"{written[0]} ... {written[-1]}"
         print(f"samples    : {len(written)} written ({format}): {shown}")
@@ -290,6 +299,55 @@ class _Ticker:
         self.stop.set()
         self.thread.join()
         self.bar.close()
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def _w1_curve(history) -> str:
+    """One line: a sparkline of the critic's W1 estimate per evaluation, first, last and lowest values."""
+    values, epochs = list(history.w1), list(history.eval_epochs)
+    if not values:
+        return "none (no critic)"
+    low, high = min(values), max(values)
+    spread = high - low
+    sparks = "".join(_SPARKS[0 if spread == 0 else round((v - low) / spread * (len(_SPARKS) - 1))] for v in values)
+    best = int(np.argmin(values))
+    return (f"{sparks}  {values[0]:.4g} (epoch {epochs[0]}) -> {values[-1]:.4g} (epoch {epochs[-1]}), "
+            f"lowest {values[best]:.4g} at epoch {epochs[best]}")
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as pyplot
+    except ImportError:
+        raise ValueError("--plot needs matplotlib, which is not installed (pip install matplotlib)") from None
+    return pyplot
+
+
+def _plot_w1(pyplot, history, path, name) -> Path:
+    """Write the critic's W1 estimate and the edge overlap per evaluation as an image; returns the path."""
+    path = Path(path)
+    figure, axis = pyplot.subplots(figsize=(6, 3.5))
+    axis.plot(history.eval_epochs, history.w1, marker="o", label="critic's W1 estimate")
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("W1 estimate (certified lower bound)")
+    overlap = axis.twinx()
+    overlap.plot(history.eval_epochs, history.edge_overlap, color="tab:gray", linestyle="--", label="edge overlap")
+    overlap.set_ylabel("edge overlap")
+    axis.set_title(f"GraphSynthesizer on {name}")
+    lines = axis.get_lines() + overlap.get_lines()
+    axis.legend(lines, [line.get_label() for line in lines], loc="center right", fontsize="small")
+    figure.tight_layout()
+    try:
+        figure.savefig(path)
+    except OSError as exc:
+        raise ValueError(f"cannot write the plot to '{path}': {exc.strerror or exc}") from None
+    finally:
+        pyplot.close(figure)
+    return path
 
 
 #: Detectors offered by ``graphwgan score`` (name -> class name in :mod:`graphwgan.anomaly`).
@@ -474,6 +532,8 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--json", action="store_true",
                        help="print one JSON object (every sample's statistics) instead of the report")
     synth.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    synth.add_argument("--plot", metavar="FILE", help="write the critic's W1 curve as an image (PNG, PDF or SVG "
+                       "by the suffix; needs matplotlib)")
     synth.set_defaults(handler=_cmd_synth)
 
     score = sub.add_parser(

@@ -69,6 +69,8 @@ class WGANTrainer:
         Learning rates (``critic_lr``/``generator_lr`` override ``lr`` for one player).
     betas : tuple, optional
         Adam's betas.
+    generator_betas : tuple, optional
+        Adam's betas for the generator alone (default: ``betas``).
     n_critic : int, optional
         Critic updates per generator update.
     clip_value : float or None, optional
@@ -88,7 +90,8 @@ class WGANTrainer:
 
     def __init__(self, critic: Any, generator: Any, *, preset: str = "wgan-gp", optimizer: str | None = None,
                  lr: float | None = None, critic_lr: float | None = None, generator_lr: float | None = None,
-                 betas: tuple | None = None, n_critic: int | None = None, clip_value: float | None = -1.0,
+                 betas: tuple | None = None, generator_betas: tuple | None = None, n_critic: int | None = None,
+                 clip_value: float | None = -1.0,
                  max_steps: int = 1000, patience: int | None = None, min_delta: float = 1e-3,
                  checkpoint_path: str | Path | None = None, checkpoint_every: int = 100,
                  verbose: bool | None = None) -> None:
@@ -116,7 +119,8 @@ class WGANTrainer:
         self.clip_value = settings["clip_value"]
         self.critic, self.generator = critic, generator
         self.critic_optimizer = self._optimizer(critic, settings, critic_lr)
-        self.generator_optimizer = self._optimizer(generator, settings, generator_lr)
+        generator_settings = settings if generator_betas is None else {**settings, "betas": tuple(generator_betas)}
+        self.generator_optimizer = self._optimizer(generator, generator_settings, generator_lr)
         self.checkpoint_path = None if checkpoint_path is None else Path(checkpoint_path)
         self.verbose = verbose
         self.history = TrainingHistory()
@@ -135,11 +139,13 @@ class WGANTrainer:
         return torch.optim.RMSprop(params, lr=rate)
 
     def fit(self, critic_loss: Callable[[], Any], generator_loss: Callable[[], Any], *,
-            resume: bool = True) -> TrainingHistory:
+            resume: bool = True, callback: Callable[[int, float], Any] | None = None) -> TrainingHistory:
         """Train; ``critic_loss()`` and ``generator_loss()`` return scalar tensors to minimise.
 
         Each call should recompute its loss from the current parameters (sampling afresh where the
-        objective samples). ``-critic_loss()`` is logged as the W1 estimate.
+        objective samples). ``-critic_loss()`` is logged as the W1 estimate. ``callback(step,
+        estimate)``, if given, runs after each step is logged; a true return value ends training
+        (a caller's own stopping rule, such as a quality target).
         """
         import torch
 
@@ -187,6 +193,8 @@ class WGANTrainer:
             if self.checkpoint_path is not None and step % self.checkpoint_every == 0:
                 self.save_checkpoint(self.checkpoint_path)
             best, stale = (estimate, 0) if self._improved(estimate, best) else (best, stale + 1)
+            if callback is not None and callback(step, estimate):
+                break
             if self.patience is not None and stale >= self.patience:
                 history.stopped_early = True
                 break

@@ -149,3 +149,20 @@ def test_losses_are_plain_functions():
     weights = torch.tensor([0.25, 0.75])
     assert wgan_critic_loss(real, fake, weights, weights).item() == pytest.approx(1.5 - 2.5)
     assert nx.path_graph(2).number_of_nodes() == 2
+
+
+def test_callback_ends_training_and_generator_betas_apply_to_the_generator_only():
+    _, _, critic, generator, critic_loss, generator_loss = setup()
+    trainer = WGANTrainer(critic, generator, max_steps=50, generator_betas=(0.8, 0.95), verbose=False)
+    assert trainer.generator_optimizer.param_groups[0]["betas"] == (0.8, 0.95)
+    assert trainer.critic_optimizer.param_groups[0]["betas"] == PRESETS["wgan-gp"]["betas"]
+    seen = []
+
+    def callback(step, estimate):
+        seen.append((step, estimate))
+        return step == 3
+
+    history = trainer.fit(critic_loss, generator_loss, callback=callback)
+    assert history.step == [1, 2, 3] and [s for s, _ in seen] == [1, 2, 3]
+    assert [e for _, e in seen] == history.wasserstein
+    assert not history.stopped_early  # the caller's rule, not the plateau rule

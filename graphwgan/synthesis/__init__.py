@@ -6,6 +6,7 @@ The generator side of graphwgan, one concept a module:
 :mod:`.generator`               :class:`GraphGenerator`, the fit/sample contract every generator shares
 :mod:`.synthesizer`             :class:`GraphSynthesizer`: the low-rank walk with a shortest-path transport term
 :mod:`.walk_model`              :class:`LowRankWalkModel`: training loop, sampler, scores, persistence
+:mod:`.edge_critic`             the graph-Lipschitz edge critic and the WGAN game it plays with the walk
 :mod:`.exact_walk`              the walk's exact passes over all :math:`n^2` logits (row blocks)
 :mod:`.sampled_walk`            the walk's sampled passes, linear in the graph per epoch
 :mod:`.stationary`              the walk's stationary law (GMRES on row blocks or sparse balls)

@@ -40,7 +40,8 @@ class CELLHistory:
     loss : list of float
         Training loss at each epoch, before that epoch's step: the cross-entropy
         :math:`-\sum_{ij} A_{ij} \log P_{ij} / \sum_{ij} A_{ij}` (plus the transport term for
-        :class:`graphwgan.synthesis.GraphSynthesizer`).
+        :class:`graphwgan.synthesis.GraphSynthesizer`, and with a critic its term
+        :math:`-\mu\, \mathbb{E}_Q F`, evaluated after that epoch's critic steps).
     eval_epochs : list of int
         Epochs after which a graph was sampled and its edge overlap measured.
     edge_overlap : list of float
@@ -50,6 +51,10 @@ class CELLHistory:
     stationary_passes : list of int
         Products :math:`x^\top P` (passes over the row blocks, or over the kept :math:`P` on small
         graphs) spent on :math:`\pi` at each evaluation.
+    w1 : list of float
+        The critic's certified estimate of the Wasserstein-1 distance between the real and the
+        generated edge distributions at each evaluation (:mod:`graphwgan.synthesis.edge_critic`;
+        empty for a model trained without a critic).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -57,6 +62,7 @@ class CELLHistory:
     edge_overlap: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     stationary_passes: list[int] = field(default_factory=list)
+    w1: list[float] = field(default_factory=list)
 
 
 class LowRankWalkModel(GraphGenerator):
@@ -100,6 +106,14 @@ class LowRankWalkModel(GraphGenerator):
         """``(weight, cap)`` of the transport term, or ``None`` (none here; :class:`GraphSynthesizer` adds one)."""
         return None
 
+    def _critic_params(self):
+        """Keyword arguments of :func:`graphwgan.synthesis.edge_critic.play_walk_game`, or ``None`` (no critic)."""
+        return None
+
+    def _stop_rule(self):
+        """``("edge_overlap", None)``: stop at ``eo_target``; ``("w1", patience)``: once the critic's W1 stalls."""
+        return "edge_overlap", None
+
     def _sampled_negatives(self, n):
         """Negatives per epoch of the sampled softmax, or ``None`` for the exact passes."""
         if self.num_negatives == "auto":
@@ -128,31 +142,56 @@ class LowRankWalkModel(GraphGenerator):
         scale = self.rank**-0.5  # entries of U V^T start with standard deviation rank^-1/2
         source = (torch.randn(n, self.rank, generator=generator) * scale).to(device).requires_grad_()
         target = (torch.randn(n, self.rank, generator=generator) * scale).to(device).requires_grad_()
-        optimizer = torch.optim.Adam([source, target], lr=self.lr)
         history = CELLHistory()
-        lse, stationary, overlap, epoch = None, None, 0.0, 0
+        found = {"lse": None, "stationary": None, "overlap": 0.0, "epoch": 0, "stopped": False}
+        plateau = {"peak": -math.inf, "best": math.inf, "stale": 0}
+        rule, patience = self._stop_rule()
         from tqdm.auto import tqdm
 
         bar = tqdm(total=self.max_epochs, desc=type(self).__name__, unit="epoch", leave=False,
                    disable=not self.verbose)
         start = time.perf_counter()
-        for epoch in range(1, self.max_epochs + 1):
+
+        def evaluate(epoch, estimate=None):
+            # after an epoch: sample, measure the overlap (and the critic's W1); True ends training
+            found["epoch"] = epoch
             bar.update()
-            optimizer.zero_grad(set_to_none=True)
-            history.loss.append(walk.step(source, target, generator))
-            optimizer.step()
             if epoch % self.eval_every and epoch != self.max_epochs:
-                continue
+                return False
             stationary, lse, passes = walk.evaluate(source.detach(), target.detach(), generator)
             keys = walk.sample_keys(source.detach(), target.detach(), lse, stationary, m, generator)
             overlap = _edge_overlap(keys.numpy(), train_keys)
+            found.update(lse=lse, stationary=stationary, overlap=overlap)
             history.eval_epochs.append(epoch)
             history.edge_overlap.append(overlap)
             history.seconds.append(time.perf_counter() - start)
             history.stationary_passes.append(passes)
-            bar.set_postfix(edge_overlap=f"{overlap:.3f}", target=self.eo_target)
-            if overlap >= self.eo_target or epoch == self.max_epochs:
-                break
+            shown = {"edge_overlap": f"{overlap:.3f}", "target": self.eo_target}
+            if estimate is not None:
+                history.w1.append(estimate())
+                shown["w1"] = f"{history.w1[-1]:.4g}"
+            bar.set_postfix(shown)
+            if rule == "w1":
+                found["stopped"] = _w1_plateau(plateau, history.w1[-1], patience)
+                return found["stopped"]
+            return overlap >= self.eo_target
+
+        critic = self._critic_params()
+        if critic is None:
+            optimizer = torch.optim.Adam([source, target], lr=self.lr)
+            for epoch in range(1, self.max_epochs + 1):
+                optimizer.zero_grad(set_to_none=True)
+                history.loss.append(walk.step(source, target, generator))
+                optimizer.step()
+                if evaluate(epoch):
+                    break
+        else:
+            from graphwgan.synthesis.edge_critic import play_walk_game
+
+            _, game = play_walk_game(walk, source, target, uv=uv, n=n, generator=generator, evaluate=evaluate,
+                                     lr=self.lr, max_epochs=self.max_epochs, **critic)
+            history.loss.extend(game.generator_loss)
+        lse, stationary, overlap, epoch = found["lse"], found["stationary"], found["overlap"], found["epoch"]
         bar.close()
         self.fit_seconds_ = time.perf_counter() - start
         self.source_factors_ = source.detach().cpu()
@@ -161,13 +200,20 @@ class LowRankWalkModel(GraphGenerator):
         self.history_ = history
         self.n_epochs_ = epoch
         self.edge_overlap_ = overlap
-        self.converged_ = overlap >= self.eo_target
+        self.converged_ = found["stopped"] if rule == "w1" else overlap >= self.eo_target
         self._pi = stationary.float().cpu()
         self._lse = lse.float().cpu()
         self._sampled = negatives is not None
         self._train_edges = torch.from_numpy(uv) if self._sampled else None
         self._walk_cache = walk if self._sampled else None
-        if not self.converged_:
+        if not self.converged_ and rule == "w1":
+            warnings.warn(
+                f"{name}: the critic's W1 estimate was still improving after max_epochs={self.max_epochs}; "
+                "raise max_epochs or lower patience.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        elif not self.converged_:
             warnings.warn(
                 f"{name}: edge overlap {overlap:.3f} after max_epochs={self.max_epochs} is below "
                 f"eo_target={self.eo_target}; raise max_epochs or lr, or lower eo_target.",
@@ -363,6 +409,22 @@ class LowRankWalkModel(GraphGenerator):
         model._walk_cache = None
         model.node_names_ = state.get("node_names")
         return model
+
+
+def _w1_plateau(plateau, value, patience):
+    """Record one W1 estimate; ``True`` once it has not improved for ``patience`` evaluations.
+
+    The estimate first rises while the critic learns (a rise resets the count), then falls while
+    the generator closes the gap; it has stalled when ``patience`` evaluations in a row bring
+    neither a new peak nor a new low below the best by 0.1 %.
+    """
+    if value > plateau["peak"]:
+        plateau.update(peak=value, best=value, stale=0)
+    elif value < plateau["best"] - 1e-3 * abs(plateau["best"]):
+        plateau.update(best=value, stale=0)
+    else:
+        plateau["stale"] += 1
+    return plateau["stale"] >= patience
 
 
 # the stamp and version of the files written by LowRankWalkModel.save; bump the version when the layout changes
