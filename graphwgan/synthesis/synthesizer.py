@@ -62,7 +62,7 @@ class GraphSynthesizer(LowRankWalkModel):
 
     Parameters
     ----------
-    rank : int, default 9
+    rank : int, default 32
         Rank of the logit matrix.
     lr : float, default 0.1
         Adam learning rate.
@@ -71,9 +71,16 @@ class GraphSynthesizer(LowRankWalkModel):
     transport_cap : float, default 3.0
         Distances (in hops beyond a real neighbour) are capped here: a miss by three hops or more
         costs the same.
-    max_epochs, eo_target, eval_every, num_negatives, random_state, device, verbose
-        As in :class:`graphwgan.synthesis.CELL` (``eval_every`` defaults to 5 here: the transport
-        term makes the overlap rise faster). With ``num_negatives`` set (or ``"auto"`` past 10,000
+    init : {"spectral", "random"}, default "spectral"
+        Initial factors: ``"spectral"`` fills half of the columns of :math:`U` and :math:`V` with a
+        spectral embedding of the training graph and the rest randomly
+        (:mod:`graphwgan.synthesis.spectral_init`), ``"random"`` draws all of them randomly (CELL's start).
+    eval_every : int or "auto", default "auto"
+        Epochs between edge-overlap evaluations; ``"auto"``: 5 up to 10,000 nodes, then one more
+        epoch per 2,000 nodes, at most 20 (an evaluation solves for :math:`\pi` and draws a graph,
+        which on large graphs costs several epochs).
+    max_epochs, eo_target, num_negatives, random_state, device, verbose
+        As in :class:`graphwgan.synthesis.CELL`. With ``num_negatives`` set (or ``"auto"`` past 10,000
         nodes) an epoch costs :math:`O((|B| + nK) H)` instead of :math:`O(n^2 H)`: the transport
         balls :math:`B(u)` are summed exactly and the rest of each row is estimated.
 
@@ -89,20 +96,22 @@ class GraphSynthesizer(LowRankWalkModel):
     def __init__(
         self,
         *,
-        rank: int = 9,
+        rank: int = 32,
         lr: float = 0.1,
         transport_weight: float = 1.0,
         transport_cap: float = 3.0,
         max_epochs: int = 1000,
         eo_target: float = 0.52,
-        eval_every: int = 5,
+        eval_every: int | str = "auto",
         num_negatives: int | str | None = "auto",
+        init: str = "spectral",
         random_state: Any = None,
         device: Any = "cpu",
         verbose: bool = False,
     ) -> None:
         super().__init__(rank=rank, lr=lr, max_epochs=max_epochs, eo_target=eo_target, eval_every=eval_every,
-                         num_negatives=num_negatives, random_state=random_state, device=device, verbose=verbose)
+                         num_negatives=num_negatives, random_state=random_state, device=device, verbose=verbose,
+                         init=init)
         self.transport_weight = transport_weight
         self.transport_cap = transport_cap
 

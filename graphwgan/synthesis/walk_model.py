@@ -18,6 +18,7 @@ from graphwgan.synthesis.blocks import _cell_memory, _physical_memory
 from graphwgan.synthesis.exact_walk import _ExactWalk, cell_sample_keys, score_rows, walk_problem
 from graphwgan.synthesis.generator import GraphGenerator, _edge_overlap
 from graphwgan.synthesis.sampled_walk import SampledWalk
+from graphwgan.synthesis.spectral_init import spectral_factors
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
@@ -27,6 +28,9 @@ __all__ = ["CELLHistory", "LowRankWalkModel"]
 # num_negatives="auto": the exact passes up to this many nodes, the sampled softmax with _AUTO_NEGATIVES beyond
 _EXACT_MAX_NODES = 10_000
 _AUTO_NEGATIVES = 1024
+# eval_every="auto": about one evaluation per _AUTO_EVAL_NODES nodes' worth of epochs, within these bounds
+_AUTO_EVAL_MIN, _AUTO_EVAL_MAX, _AUTO_EVAL_NODES = 5, 20, 2000
+_INITS = ("spectral", "random")
 # hop radius of the balls that stratify CELL's sampled softmax (GraphSynthesizer uses its transport balls)
 _SAMPLED_RADIUS = 2
 
@@ -50,6 +54,11 @@ class CELLHistory:
     stationary_passes : list of int
         Products :math:`x^\top P` (passes over the row blocks, or over the kept :math:`P` on small
         graphs) spent on :math:`\pi` at each evaluation.
+    w1_stationary : list of float
+        Exact Wasserstein-1 distance, under the training graph's shortest-path metric, between the
+        learned walk's stationary law :math:`\pi` and the training walk's, :math:`k_u / 2m`, at each
+        evaluation (a measurement, not part of the loss; ``nan`` when the training graph is not
+        connected, where the two laws differ in the mass of some component).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -57,6 +66,34 @@ class CELLHistory:
     edge_overlap: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     stationary_passes: list[int] = field(default_factory=list)
+    w1_stationary: list[float] = field(default_factory=list)
+
+
+class _StationaryRuler:
+    """Exact W1 between the degree law ``k / 2m`` of the training graph and a stationary law, on that graph."""
+
+    def __init__(self, uv, n):
+        self.uv, self.n = uv, n
+        self.transport = None
+
+    def distance(self, stationary):
+        import scipy.sparse as sp
+
+        from graphwgan.graph import num_components
+        from graphwgan.ot import GraphTransport
+
+        if self.transport is None:
+            ones = np.ones(self.uv.shape[1])
+            adjacency = sp.coo_matrix((ones, (self.uv[0], self.uv[1])), shape=(self.n, self.n)).tocsr()
+            adjacency = adjacency + adjacency.T
+            self.connected = num_components(adjacency)[0] == 1
+            self.transport = GraphTransport(adjacency)
+            degrees = np.bincount(self.uv.ravel(), minlength=self.n).astype(np.float64)
+            self.degree_law = degrees / degrees.sum()
+        if not self.connected:
+            return math.nan
+        law = np.clip(stationary.double().cpu().numpy(), 0.0, None)
+        return float(self.transport.solve(self.degree_law, law / law.sum()).distance)
 
 
 class LowRankWalkModel(GraphGenerator):
@@ -68,9 +105,11 @@ class LowRankWalkModel(GraphGenerator):
     the subclasses' ``__init__``.
     """
 
-    def __init__(self, *, rank: int, lr: float, max_epochs: int, eo_target: float, eval_every: int,
-                 num_negatives: int | str | None, random_state: Any, device: Any, verbose: bool) -> None:
+    def __init__(self, *, rank: int, lr: float, max_epochs: int, eo_target: float, eval_every: int | str,
+                 num_negatives: int | str | None, random_state: Any, device: Any, verbose: bool,
+                 init: str = "random") -> None:
         self.rank = rank
+        self.init = init
         self.lr = lr
         self.max_epochs = max_epochs
         self.eo_target = eo_target
@@ -92,7 +131,10 @@ class LowRankWalkModel(GraphGenerator):
         check_real(self.lr, "lr", name, low=0.0, low_open=True)
         check_int(self.max_epochs, "max_epochs", name, minimum=1)
         check_real(self.eo_target, "eo_target", name, low=0.0, low_open=True, high=1.0)
-        check_int(self.eval_every, "eval_every", name, minimum=1)
+        if self.eval_every != "auto":
+            check_int(self.eval_every, "eval_every", name, minimum=1)
+        if self.init not in _INITS:
+            raise ValueError(f"{name}: init must be one of {', '.join(map(repr, _INITS))}, got {self.init!r}.")
         if not (self.num_negatives is None or self.num_negatives == "auto"):
             check_int(self.num_negatives, "num_negatives", name, minimum=1)
 
@@ -125,9 +167,11 @@ class LowRankWalkModel(GraphGenerator):
         generator = torch_generator(rng)
         train_keys = uv[0] * np.int64(n) + uv[1]
 
-        scale = self.rank**-0.5  # entries of U V^T start with standard deviation rank^-1/2
-        source = (torch.randn(n, self.rank, generator=generator) * scale).to(device).requires_grad_()
-        target = (torch.randn(n, self.rank, generator=generator) * scale).to(device).requires_grad_()
+        source, target = self._initial_factors(uv, n, generator)
+        source = source.to(device).requires_grad_()
+        target = target.to(device).requires_grad_()
+        eval_every = self._eval_interval(n)
+        ruler = _StationaryRuler(uv, n)
         optimizer = torch.optim.Adam([source, target], lr=self.lr)
         history = CELLHistory()
         lse, stationary, overlap, epoch = None, None, 0.0, 0
@@ -141,7 +185,7 @@ class LowRankWalkModel(GraphGenerator):
             optimizer.zero_grad(set_to_none=True)
             history.loss.append(walk.step(source, target, generator))
             optimizer.step()
-            if epoch % self.eval_every and epoch != self.max_epochs:
+            if epoch % eval_every and epoch != self.max_epochs:
                 continue
             stationary, lse, passes = walk.evaluate(source.detach(), target.detach(), generator)
             keys = walk.sample_keys(source.detach(), target.detach(), lse, stationary, m, generator)
@@ -150,6 +194,7 @@ class LowRankWalkModel(GraphGenerator):
             history.edge_overlap.append(overlap)
             history.seconds.append(time.perf_counter() - start)
             history.stationary_passes.append(passes)
+            history.w1_stationary.append(ruler.distance(stationary))
             bar.set_postfix(edge_overlap=f"{overlap:.3f}", target=self.eo_target)
             if overlap >= self.eo_target or epoch == self.max_epochs:
                 break
@@ -174,6 +219,25 @@ class LowRankWalkModel(GraphGenerator):
                 RuntimeWarning,
                 stacklevel=3,
             )
+
+    def _initial_factors(self, uv, n, generator):
+        """``(U, V)`` at the start of training, float32 CPU tensors of shape ``(n, rank)``, drawn from ``generator``."""
+        import torch
+
+        if self.init == "spectral":
+            seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+            source, target = spectral_factors(uv, n, self.rank, np.random.default_rng(seed))
+            return torch.from_numpy(source), torch.from_numpy(target)
+        scale = self.rank**-0.5  # entries of U V^T start with standard deviation rank^-1/2
+        source = torch.randn(n, self.rank, generator=generator) * scale
+        target = torch.randn(n, self.rank, generator=generator) * scale
+        return source, target
+
+    def _eval_interval(self, n):
+        """Epochs between evaluations: ``eval_every``, or for ``"auto"`` one that grows with the graph."""
+        if self.eval_every != "auto":
+            return self.eval_every
+        return max(_AUTO_EVAL_MIN, min(_AUTO_EVAL_MAX, round(n / _AUTO_EVAL_NODES)))
 
     def _walk(self, uv, n, device, negatives, budget):
         """The passes of one fit: exact over all :math:`n^2` logits, or sampled (``negatives`` given)."""
@@ -340,7 +404,9 @@ class LowRankWalkModel(GraphGenerator):
             classes += head.__subclasses__()
         if not classes:
             raise ValueError(f"{owner}: {path} holds a {stored!r} model; load it with {stored}.load.")
-        model = classes[0](**state["params"])
+        params = dict(state["params"])
+        params.setdefault("init", "random")  # files written before ``init`` existed were trained from random factors
+        model = classes[0](**params)
         model.num_nodes_ = int(state["num_nodes"])
         model.num_edges_ = int(state["num_edges"])
         model.source_factors_ = state["source_factors"]
