@@ -68,7 +68,8 @@ class CELL(LowRankWalkModel):
         Stop once a sampled graph's edge overlap with the training graph reaches this value, in
         ``(0, 1]``. The paper compares models at the overlap NetGAN stops at (0.52 on Cora-ML).
     eval_every : int or "auto", default 10
-        Epochs between edge-overlap evaluations (``"auto"``: as in :class:`graphwgan.synthesis.GraphSynthesizer`).
+        Epochs between edge-overlap evaluations (``"auto"``: as in
+        :class:`graphwgan.synthesis.GraphSynthesizer`).
     num_negatives : int, "auto" or None, default "auto"
         ``None``: the exact passes over all :math:`n^2` logits, :math:`O(n^2 H)` time per epoch.
         An int ``K``: the sampled form of :mod:`graphwgan.synthesis.sampled_walk`, linear in the graph per

@@ -64,8 +64,9 @@ class GraphSynthesizer(LowRankWalkModel):
     ----------
     rank : int, default 32
         Rank of the logit matrix.
-    lr : float, default 0.1
-        Adam learning rate.
+    lr : float, default 0.03
+        Adam learning rate (CELL's 0.1 overshoots the overlap target within one epoch from the
+        spectral start at rank 32).
     transport_weight : float, default 1.0
         :math:`\lambda`; ``0`` gives CELL exactly.
     transport_cap : float, default 3.0
@@ -76,9 +77,11 @@ class GraphSynthesizer(LowRankWalkModel):
         spectral embedding of the training graph and the rest randomly
         (:mod:`graphwgan.synthesis.spectral_init`), ``"random"`` draws all of them randomly (CELL's start).
     eval_every : int or "auto", default "auto"
-        Epochs between edge-overlap evaluations; ``"auto"``: 5 up to 10,000 nodes, then one more
-        epoch per 2,000 nodes, at most 20 (an evaluation solves for :math:`\pi` and draws a graph,
-        which on large graphs costs several epochs).
+        Epochs between edge-overlap evaluations. ``"auto"``: the first after
+        :math:`\max(5, \min(20, n / 2000))` epochs (an evaluation solves for :math:`\pi` and draws
+        a graph, which on large graphs costs several epochs), then after half the epochs the overlap
+        needs to reach ``eo_target`` at its rate since the previous evaluation (at least 1, at most
+        that first interval): sparse far from the target, every epoch next to it.
     max_epochs, eo_target, num_negatives, random_state, device, verbose
         As in :class:`graphwgan.synthesis.CELL`. With ``num_negatives`` set (or ``"auto"`` past 10,000
         nodes) an epoch costs :math:`O((|B| + nK) H)` instead of :math:`O(n^2 H)`: the transport
@@ -97,7 +100,7 @@ class GraphSynthesizer(LowRankWalkModel):
         self,
         *,
         rank: int = 32,
-        lr: float = 0.1,
+        lr: float = 0.03,
         transport_weight: float = 1.0,
         transport_cap: float = 3.0,
         max_epochs: int = 1000,

@@ -28,8 +28,10 @@ __all__ = ["CELLHistory", "LowRankWalkModel"]
 # num_negatives="auto": the exact passes up to this many nodes, the sampled softmax with _AUTO_NEGATIVES beyond
 _EXACT_MAX_NODES = 10_000
 _AUTO_NEGATIVES = 1024
-# eval_every="auto": about one evaluation per _AUTO_EVAL_NODES nodes' worth of epochs, within these bounds
+# eval_every="auto": at most one evaluation every n / _AUTO_EVAL_NODES epochs, within these bounds
 _AUTO_EVAL_MIN, _AUTO_EVAL_MAX, _AUTO_EVAL_NODES = 5, 20, 2000
+# ... and never more than this share of the epochs the overlap needs to reach eo_target at its last rate
+_AUTO_EVAL_SHARE = 0.5
 _INITS = ("spectral", "random")
 # hop radius of the balls that stratify CELL's sampled softmax (GraphSynthesizer uses its transport balls)
 _SAMPLED_RADIUS = 2
@@ -170,7 +172,7 @@ class LowRankWalkModel(GraphGenerator):
         source, target = self._initial_factors(uv, n, generator)
         source = source.to(device).requires_grad_()
         target = target.to(device).requires_grad_()
-        eval_every = self._eval_interval(n)
+        next_eval = self._eval_interval(n)
         ruler = _StationaryRuler(uv, n)
         optimizer = torch.optim.Adam([source, target], lr=self.lr)
         history = CELLHistory()
@@ -185,7 +187,7 @@ class LowRankWalkModel(GraphGenerator):
             optimizer.zero_grad(set_to_none=True)
             history.loss.append(walk.step(source, target, generator))
             optimizer.step()
-            if epoch % eval_every and epoch != self.max_epochs:
+            if epoch < next_eval and epoch != self.max_epochs:
                 continue
             stationary, lse, passes = walk.evaluate(source.detach(), target.detach(), generator)
             keys = walk.sample_keys(source.detach(), target.detach(), lse, stationary, m, generator)
@@ -198,6 +200,7 @@ class LowRankWalkModel(GraphGenerator):
             bar.set_postfix(edge_overlap=f"{overlap:.3f}", target=self.eo_target)
             if overlap >= self.eo_target or epoch == self.max_epochs:
                 break
+            next_eval = epoch + self._next_interval(n, history)
         bar.close()
         self.fit_seconds_ = time.perf_counter() - start
         self.source_factors_ = source.detach().cpu()
@@ -234,10 +237,26 @@ class LowRankWalkModel(GraphGenerator):
         return source, target
 
     def _eval_interval(self, n):
-        """Epochs between evaluations: ``eval_every``, or for ``"auto"`` one that grows with the graph."""
+        """Epochs between evaluations: ``eval_every``, or for ``"auto"`` the most, which grows with the graph."""
         if self.eval_every != "auto":
             return self.eval_every
         return max(_AUTO_EVAL_MIN, min(_AUTO_EVAL_MAX, round(n / _AUTO_EVAL_NODES)))
+
+    def _next_interval(self, n, history):
+        """Epochs to the next evaluation after the last one in ``history``.
+
+        ``eval_every="auto"``: half the epochs the overlap would need to reach ``eo_target`` at its
+        rate since the previous evaluation (at least 1, at most :meth:`_eval_interval`), so the
+        evaluations are sparse far from the target and every epoch next to it.
+        """
+        most = self._eval_interval(n)
+        if self.eval_every != "auto":
+            return most
+        epochs, overlaps = [0, *history.eval_epochs], [0.0, *history.edge_overlap]
+        rate = (overlaps[-1] - overlaps[-2]) / (epochs[-1] - epochs[-2])
+        if rate <= 0:
+            return most
+        return max(1, min(most, math.floor(_AUTO_EVAL_SHARE * (self.eo_target - overlaps[-1]) / rate)))
 
     def _walk(self, uv, n, device, negatives, budget):
         """The passes of one fit: exact over all :math:`n^2` logits, or sampled (``negatives`` given)."""
