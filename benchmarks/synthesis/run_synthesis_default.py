@@ -147,7 +147,7 @@ def report() -> str:
     lines = [
         "# The default GraphSynthesizer from Cora-ML to Coauthor-Physics",
         "",
-        *stamp_lines(command_line(__file__, ["GRAPH ..."]) + "` then `" + command_line(__file__, ["--report"]),
+        *stamp_lines(command_line(__file__, ["GRAPH", "..."]) + "` then `" + command_line(__file__, ["--report"]),
                      commit()),
         "- rows measured at commits " + ", ".join(sorted({r["commit"] for r in latest.values()})) + "; finished "
         + ", ".join(sorted({r["finished"][:10] for r in latest.values()})) + "; 1-minute load average at the start "
@@ -188,7 +188,36 @@ def report() -> str:
               "split graphs and over " + ", ".join(LARGE_STATS) + " on PubMed and Coauthor-Physics.", "",
               "## Targets", ""]
     lines += [f"- {graph}: {text}" for graph, text in TARGETS.items()]
+    lines += ["", "## Against the targets (the default, every seed)", ""]
+    lines += verdicts({key: rows for key, rows in groups.items() if key[1] == "GraphSynthesizer (default)"})
     return "\n".join(lines) + "\n"
+
+
+def verdicts(groups) -> list[str]:
+    """One line a target: met or missed, by how much, for the default's rows."""
+    checks = {  # graph -> (what, value of a row, bound, "<=" or ">=")
+        "cora_ml": [("test AUC", lambda r: r["auc"], 0.95, ">="),
+                    ("triangles / real - 1 (absolute)", lambda r: abs(r["triangles"] / r["real_triangles"] - 1), 0.15,
+                     "<="),
+                    ("MRE", lambda r: r["mre"], 0.32, "<="),
+                    ("fit + sample s", lambda r: r["fit_seconds"] + r["sample_seconds"], 64, "<=")],
+        "pubmed": [("EO", lambda r: r["eo"], 0.5, ">="),
+                   ("triangles / real - 1 (absolute)", lambda r: abs(r["triangles"] / r["real_triangles"] - 1), 0.25,
+                    "<="),
+                   ("fit + sample s", lambda r: r["fit_seconds"] + r["sample_seconds"], 600, "<=")],
+        "coauthor_phy": [("EO", lambda r: r["eo"], 0.5, ">="),
+                         ("fit + sample s", lambda r: r["fit_seconds"] + r["sample_seconds"], 1800, "<="),
+                         ("peak RSS GiB", lambda r: r["peak_rss_gib"], 8, "<=")],
+    }
+    lines = []
+    for (graph, _), rows in groups.items():
+        for what, value, bound, sense in checks.get(graph, []):
+            values = [value(r) for r in rows]
+            worst = min(values) if sense == ">=" else max(values)
+            met = worst >= bound if sense == ">=" else worst <= bound
+            state = "met" if met else f"MISSED by {abs(worst - bound):.3g}"
+            lines.append(f"- {graph}, {what} {sense} {bound}: worst seed {worst:.3f}, {state}.")
+    return lines
 
 
 def main(argv=None) -> int:
