@@ -90,7 +90,8 @@ def golden_synthesis(root):
     for name, model in (
         ("cell", CELL(max_epochs=20, eval_every=10, random_state=0)),
         # the parameters that were the defaults when the entries were recorded
-        ("synthesizer", GraphSynthesizer(rank=9, init="random", eval_every=5, max_epochs=20, random_state=0)),
+        ("synthesizer", GraphSynthesizer(rank=9, init="random", lr=0.1, transport_weight=1.0, eval_every=5,
+                                         max_epochs=20, random_state=0)),
     ):
         import warnings
 

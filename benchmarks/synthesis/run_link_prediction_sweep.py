@@ -29,10 +29,12 @@ from graphwgan.synthesis import CELL, GraphSynthesizer
 RANDOM_START = {"init": "random", "lr": 0.1, "eval_every": 5}
 SETTINGS = {
     "CELL rank 9": lambda seed: CELL(random_state=seed),
-    "GraphSynthesizer rank 9, weight 1": lambda seed: GraphSynthesizer(rank=9, random_state=seed, **RANDOM_START),
+    "GraphSynthesizer rank 9, weight 1": lambda seed: GraphSynthesizer(rank=9, transport_weight=1.0,
+                                                                       random_state=seed, **RANDOM_START),
     "GraphSynthesizer rank 9, weight 0.5": lambda seed: GraphSynthesizer(rank=9, transport_weight=0.5,
                                                                          random_state=seed, **RANDOM_START),
-    "GraphSynthesizer rank 16, weight 1": lambda seed: GraphSynthesizer(rank=16, random_state=seed, **RANDOM_START),
+    "GraphSynthesizer rank 16, weight 1": lambda seed: GraphSynthesizer(rank=16, transport_weight=1.0,
+                                                                        random_state=seed, **RANDOM_START),
     "GraphSynthesizer rank 16, weight 0.5": lambda seed: GraphSynthesizer(rank=16, transport_weight=0.5,
                                                                           random_state=seed, **RANDOM_START),
     "CELL rank 16": lambda seed: CELL(rank=16, random_state=seed),

@@ -53,8 +53,8 @@ LARGE_STATS = ["max_degree", "assortativity", "triangle_count", "power_law_expon
                "clustering_coefficient", "largest_component_size"]
 MODELS = {
     "GraphSynthesizer (default)": "GraphSynthesizer(random_state=seed)",
-    "GraphSynthesizer, previous defaults": "GraphSynthesizer(rank=9, init='random', lr=0.1, eval_every=5, "
-                                           "random_state=seed)",
+    "GraphSynthesizer, previous defaults": "GraphSynthesizer(rank=9, init='random', lr=0.1, transport_weight=1.0, "
+                                           "eval_every=5, random_state=seed)",
     "CELL": "CELL(random_state=seed)",
 }
 #: the targets of the default, written under the table
@@ -159,8 +159,8 @@ def report() -> str:
         "and triangles of that sample against the training graph; AUC on the split's test edges and non-edges; "
         "seconds = fit + sample; peak RSS = `VmHWM` of the row's process (graph, fit, sample and statistics). "
         "`GraphSynthesizer (default)` is `GraphSynthesizer()` with no parameter but the seed (rank 32, spectral "
-        "start, lr 0.03, `eval_every=\"auto\"`, EO target 0.52); 'previous defaults' is rank 9, random start, "
-        "lr 0.1, every 5 epochs.",
+        "start, lr 0.03, transport weight 0.5, `eval_every=\"auto\"`, EO target 0.52); 'previous defaults' is "
+        "rank 9, random start, lr 0.1, transport weight 1, every 5 epochs.",
         "",
         *table_head(["graph", "model", "seeds", "epochs", "EO", "MRE", "triangles / real", "test AUC",
                      "fit + sample s", "peak RSS GiB", "last w1_stationary"]),
