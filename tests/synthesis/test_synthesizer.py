@@ -28,7 +28,8 @@ def test_fit_sample_and_the_transport_term_adds_triangles(clustered):
 
 
 def test_zero_transport_weight_is_cell(clustered):
-    for shared in ({"rank": 9, "init": "random", "eval_every": 5}, {"rank": 16, "init": "spectral", "eval_every": 2}):
+    for shared in ({"rank": 9, "init": "random", "eval_every": 5, "lr": 0.1},
+                   {"rank": 16, "init": "spectral", "eval_every": 2, "lr": 0.05}):
         cell = CELL(eo_target=0.5, random_state=1, **shared).fit(clustered)
         plain = GraphSynthesizer(transport_weight=0.0, eo_target=0.5, random_state=1, **shared).fit(clustered)
         torch.testing.assert_close(cell.source_factors_, plain.source_factors_)
