@@ -159,7 +159,7 @@ def report() -> str:
         "and triangles of that sample against the training graph; AUC on the split's test edges and non-edges; "
         "seconds = fit + sample; peak RSS = `VmHWM` of the row's process (graph, fit, sample and statistics). "
         "`GraphSynthesizer (default)` is `GraphSynthesizer()` with no parameter but the seed (rank 32, spectral "
-        "start, lr 0.03, transport weight 0.5, `eval_every=\"auto\"`, EO target 0.52); 'previous defaults' is "
+        "start, lr 0.03, transport weight 0.7, `eval_every=\"auto\"`, EO target 0.52); 'previous defaults' is "
         "rank 9, random start, lr 0.1, transport weight 1, every 5 epochs.",
         "",
         *table_head(["graph", "model", "seeds", "epochs", "EO", "MRE", "triangles / real", "test AUC",
