@@ -89,8 +89,9 @@ def golden_synthesis(root):
     out = {}
     for name, model in (
         ("cell", CELL(max_epochs=20, eval_every=10, random_state=0)),
-        # the parameters the entry was recorded with (the defaults then): no critic
-        ("synthesizer", GraphSynthesizer(max_epochs=20, critic_weight=None, random_state=0)),
+        # the parameters that were the defaults when the entries were recorded (no critic then)
+        ("synthesizer", GraphSynthesizer(rank=9, init="random", lr=0.1, transport_weight=1.0, eval_every=5,
+                                         critic_weight=None, max_epochs=20, random_state=0)),
     ):
         import warnings
 

@@ -257,6 +257,25 @@ result = [model._sampled, int(sample.num_edges) // 2, model.num_edges_, bool(np.
     assert covered == N  # every node has a neighbour in the sample (the first stage)
 
 
+@pytest.mark.slow
+def test_spectral_start_stays_linear_on_a_large_graph():
+    from graphwgan.synthesis.spectral_init import spectral_factors
+
+    edge_index = random_connected_graph(N, 2 * N).numpy()
+    uv = np.unique(np.sort(edge_index, axis=0), axis=1)
+    uv = uv[:, uv[0] < uv[1]]
+    tracemalloc.start()
+    try:
+        source, target = spectral_factors(uv, N, 32, np.random.default_rng(0))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"spectral start of rank 32: peak traced allocation {peak / 2**20:.0f} MiB")
+    assert source.shape == target.shape == (N, 32) and np.isfinite(source).all()
+    # an n x 24 block and the sparse normalised adjacency, nowhere near the 75 GiB dense matrix
+    assert peak < 2**30
+
+
 # ------------------------------------------------------------------------------------------------
 # graph statistics (numpy and scipy only, so tracemalloc sees them)
 # ------------------------------------------------------------------------------------------------

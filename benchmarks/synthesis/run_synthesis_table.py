@@ -87,8 +87,10 @@ def models(blocks):
         "CELL (ours, from the paper)": lambda seed: synthesis.CELL(eo_target=EO_TARGET, random_state=seed),
         "CELL checked every 5 epochs": lambda seed: synthesis.CELL(eo_target=EO_TARGET, eval_every=5,
                                                                    random_state=seed),
-        "graphwgan GraphSynthesizer (transport weight 1)": lambda seed: GraphSynthesizer(eo_target=EO_TARGET,
-                                                                                         random_state=seed),
+        "graphwgan GraphSynthesizer (rank 9, random start, transport weight 1)": lambda seed: GraphSynthesizer(
+            rank=9, init="random", lr=0.1, transport_weight=1.0, eval_every=5, eo_target=EO_TARGET, random_state=seed),
+        "graphwgan GraphSynthesizer (default: rank 32, spectral start, transport weight 0.7)": lambda seed:
+            GraphSynthesizer(eo_target=EO_TARGET, random_state=seed),
     }
 
 

@@ -10,6 +10,7 @@ The generator side of graphwgan, one concept a module:
 :mod:`.exact_walk`              the walk's exact passes over all :math:`n^2` logits (row blocks)
 :mod:`.sampled_walk`            the walk's sampled passes, linear in the graph per epoch
 :mod:`.stationary`              the walk's stationary law (GMRES on row blocks or sparse balls)
+:mod:`.spectral_init`           the spectral start of the walk's factors
 :mod:`.balls`                   hop balls and the transport ball
 :mod:`.blocks`                  row blocks and memory estimates
 :mod:`.erdos_renyi`             baseline :class:`ErdosRenyi`

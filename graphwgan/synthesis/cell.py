@@ -67,8 +67,9 @@ class CELL(LowRankWalkModel):
     eo_target : float, default 0.52
         Stop once a sampled graph's edge overlap with the training graph reaches this value, in
         ``(0, 1]``. The paper compares models at the overlap NetGAN stops at (0.52 on Cora-ML).
-    eval_every : int, default 10
-        Epochs between edge-overlap evaluations.
+    eval_every : int or "auto", default 10
+        Epochs between edge-overlap evaluations (``"auto"``: as in
+        :class:`graphwgan.synthesis.GraphSynthesizer`).
     num_negatives : int, "auto" or None, default "auto"
         ``None``: the exact passes over all :math:`n^2` logits, :math:`O(n^2 H)` time per epoch.
         An int ``K``: the sampled form of :mod:`graphwgan.synthesis.sampled_walk`, linear in the graph per
@@ -76,6 +77,9 @@ class CELL(LowRankWalkModel):
         transport ball) and estimated outside it from ``K`` uniformly drawn columns; the stationary
         law and the samples are approximated outside the balls the same way. ``"auto"``: exact up
         to 10,000 nodes, ``K = 1024`` beyond (one exact epoch at 25,000 nodes takes minutes).
+    init : {"random", "spectral"}, default "random"
+        Initial factors: random (the paper's start) or half spectral
+        (:mod:`graphwgan.synthesis.spectral_init`).
     random_state : None, int or numpy.random.Generator, default None
         Seeds the initialisation, the evaluation samples, and :meth:`sample` without ``seed``.
     device : str or torch.device, default "cpu"
@@ -119,11 +123,13 @@ class CELL(LowRankWalkModel):
         lr: float = 0.1,
         max_epochs: int = 1000,
         eo_target: float = 0.52,
-        eval_every: int = 10,
+        eval_every: int | str = 10,
         num_negatives: int | str | None = "auto",
+        init: str = "random",
         random_state: Any = None,
         device: Any = "cpu",
         verbose: bool = False,
     ) -> None:
         super().__init__(rank=rank, lr=lr, max_epochs=max_epochs, eo_target=eo_target, eval_every=eval_every,
-                         num_negatives=num_negatives, random_state=random_state, device=device, verbose=verbose)
+                         num_negatives=num_negatives, random_state=random_state, device=device, verbose=verbose,
+                         init=init)

@@ -18,6 +18,7 @@ from graphwgan.synthesis.blocks import _cell_memory, _physical_memory
 from graphwgan.synthesis.exact_walk import _ExactWalk, cell_sample_keys, score_rows, walk_problem
 from graphwgan.synthesis.generator import GraphGenerator, _edge_overlap
 from graphwgan.synthesis.sampled_walk import SampledWalk
+from graphwgan.synthesis.spectral_init import spectral_factors
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
@@ -27,6 +28,11 @@ __all__ = ["CELLHistory", "LowRankWalkModel"]
 # num_negatives="auto": the exact passes up to this many nodes, the sampled softmax with _AUTO_NEGATIVES beyond
 _EXACT_MAX_NODES = 10_000
 _AUTO_NEGATIVES = 1024
+# eval_every="auto": at most one evaluation every n / _AUTO_EVAL_NODES epochs, within these bounds
+_AUTO_EVAL_MIN, _AUTO_EVAL_MAX, _AUTO_EVAL_NODES = 5, 20, 2000
+# ... and never more than this share of the epochs the overlap needs to reach eo_target at its last rate
+_AUTO_EVAL_SHARE = 0.5
+_INITS = ("spectral", "random")
 # hop radius of the balls that stratify CELL's sampled softmax (GraphSynthesizer uses its transport balls)
 _SAMPLED_RADIUS = 2
 
@@ -55,6 +61,11 @@ class CELLHistory:
         The critic's certified estimate of the Wasserstein-1 distance between the real and the
         generated edge distributions at each evaluation (:mod:`graphwgan.synthesis.edge_critic`;
         empty for a model trained without a critic).
+    w1_stationary : list of float
+        Exact Wasserstein-1 distance, under the training graph's shortest-path metric, between the
+        learned walk's stationary law :math:`\pi` and the training walk's, :math:`k_u / 2m`, at each
+        evaluation (a measurement, not part of the loss; ``nan`` when the training graph is not
+        connected, where the two laws differ in the mass of some component).
     """
 
     loss: list[float] = field(default_factory=list)
@@ -63,6 +74,34 @@ class CELLHistory:
     seconds: list[float] = field(default_factory=list)
     stationary_passes: list[int] = field(default_factory=list)
     w1: list[float] = field(default_factory=list)
+    w1_stationary: list[float] = field(default_factory=list)
+
+
+class _StationaryRuler:
+    """Exact W1 between the degree law ``k / 2m`` of the training graph and a stationary law, on that graph."""
+
+    def __init__(self, uv, n):
+        self.uv, self.n = uv, n
+        self.transport = None
+
+    def distance(self, stationary):
+        import scipy.sparse as sp
+
+        from graphwgan.graph import num_components
+        from graphwgan.ot import GraphTransport
+
+        if self.transport is None:
+            ones = np.ones(self.uv.shape[1])
+            adjacency = sp.coo_matrix((ones, (self.uv[0], self.uv[1])), shape=(self.n, self.n)).tocsr()
+            adjacency = adjacency + adjacency.T
+            self.connected = num_components(adjacency)[0] == 1
+            self.transport = GraphTransport(adjacency)
+            degrees = np.bincount(self.uv.ravel(), minlength=self.n).astype(np.float64)
+            self.degree_law = degrees / degrees.sum()
+        if not self.connected:
+            return math.nan
+        law = np.clip(stationary.double().cpu().numpy(), 0.0, None)
+        return float(self.transport.solve(self.degree_law, law / law.sum()).distance)
 
 
 class LowRankWalkModel(GraphGenerator):
@@ -74,9 +113,11 @@ class LowRankWalkModel(GraphGenerator):
     the subclasses' ``__init__``.
     """
 
-    def __init__(self, *, rank: int, lr: float, max_epochs: int, eo_target: float, eval_every: int,
-                 num_negatives: int | str | None, random_state: Any, device: Any, verbose: bool) -> None:
+    def __init__(self, *, rank: int, lr: float, max_epochs: int, eo_target: float, eval_every: int | str,
+                 num_negatives: int | str | None, random_state: Any, device: Any, verbose: bool,
+                 init: str = "random") -> None:
         self.rank = rank
+        self.init = init
         self.lr = lr
         self.max_epochs = max_epochs
         self.eo_target = eo_target
@@ -98,7 +139,10 @@ class LowRankWalkModel(GraphGenerator):
         check_real(self.lr, "lr", name, low=0.0, low_open=True)
         check_int(self.max_epochs, "max_epochs", name, minimum=1)
         check_real(self.eo_target, "eo_target", name, low=0.0, low_open=True, high=1.0)
-        check_int(self.eval_every, "eval_every", name, minimum=1)
+        if self.eval_every != "auto":
+            check_int(self.eval_every, "eval_every", name, minimum=1)
+        if self.init not in _INITS:
+            raise ValueError(f"{name}: init must be one of {', '.join(map(repr, _INITS))}, got {self.init!r}.")
         if not (self.num_negatives is None or self.num_negatives == "auto"):
             check_int(self.num_negatives, "num_negatives", name, minimum=1)
 
@@ -139,11 +183,13 @@ class LowRankWalkModel(GraphGenerator):
         generator = torch_generator(rng)
         train_keys = uv[0] * np.int64(n) + uv[1]
 
-        scale = self.rank**-0.5  # entries of U V^T start with standard deviation rank^-1/2
-        source = (torch.randn(n, self.rank, generator=generator) * scale).to(device).requires_grad_()
-        target = (torch.randn(n, self.rank, generator=generator) * scale).to(device).requires_grad_()
+        source, target = self._initial_factors(uv, n, generator)
+        source = source.to(device).requires_grad_()
+        target = target.to(device).requires_grad_()
+        ruler = _StationaryRuler(uv, n)
         history = CELLHistory()
-        found = {"lse": None, "stationary": None, "overlap": 0.0, "epoch": 0, "stopped": False}
+        found = {"lse": None, "stationary": None, "overlap": 0.0, "epoch": 0, "stopped": False,
+                 "next_eval": self._eval_interval(n)}
         plateau = {"peak": -math.inf, "best": math.inf, "stale": 0}
         rule, patience = self._stop_rule()
         from tqdm.auto import tqdm
@@ -156,7 +202,7 @@ class LowRankWalkModel(GraphGenerator):
             # after an epoch: sample, measure the overlap (and the critic's W1); True ends training
             found["epoch"] = epoch
             bar.update()
-            if epoch % self.eval_every and epoch != self.max_epochs:
+            if epoch < found["next_eval"] and epoch != self.max_epochs:
                 return False
             stationary, lse, passes = walk.evaluate(source.detach(), target.detach(), generator)
             keys = walk.sample_keys(source.detach(), target.detach(), lse, stationary, m, generator)
@@ -166,6 +212,8 @@ class LowRankWalkModel(GraphGenerator):
             history.edge_overlap.append(overlap)
             history.seconds.append(time.perf_counter() - start)
             history.stationary_passes.append(passes)
+            history.w1_stationary.append(ruler.distance(stationary))
+            found["next_eval"] = epoch + self._next_interval(n, history)
             shown = {"edge_overlap": f"{overlap:.3f}", "target": self.eo_target}
             if estimate is not None:
                 history.w1.append(estimate())
@@ -220,6 +268,41 @@ class LowRankWalkModel(GraphGenerator):
                 RuntimeWarning,
                 stacklevel=3,
             )
+
+    def _initial_factors(self, uv, n, generator):
+        """``(U, V)`` at the start of training, float32 CPU tensors of shape ``(n, rank)``, drawn from ``generator``."""
+        import torch
+
+        if self.init == "spectral":
+            seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+            source, target = spectral_factors(uv, n, self.rank, np.random.default_rng(seed))
+            return torch.from_numpy(source), torch.from_numpy(target)
+        scale = self.rank**-0.5  # entries of U V^T start with standard deviation rank^-1/2
+        source = torch.randn(n, self.rank, generator=generator) * scale
+        target = torch.randn(n, self.rank, generator=generator) * scale
+        return source, target
+
+    def _eval_interval(self, n):
+        """Epochs between evaluations: ``eval_every``, or for ``"auto"`` the most, which grows with the graph."""
+        if self.eval_every != "auto":
+            return self.eval_every
+        return max(_AUTO_EVAL_MIN, min(_AUTO_EVAL_MAX, round(n / _AUTO_EVAL_NODES)))
+
+    def _next_interval(self, n, history):
+        """Epochs to the next evaluation after the last one in ``history``.
+
+        ``eval_every="auto"``: half the epochs the overlap would need to reach ``eo_target`` at its
+        rate since the previous evaluation (at least 1, at most :meth:`_eval_interval`), so the
+        evaluations are sparse far from the target and every epoch next to it.
+        """
+        most = self._eval_interval(n)
+        if self.eval_every != "auto":
+            return most
+        epochs, overlaps = [0, *history.eval_epochs], [0.0, *history.edge_overlap]
+        rate = (overlaps[-1] - overlaps[-2]) / (epochs[-1] - epochs[-2])
+        if rate <= 0:
+            return most
+        return max(1, min(most, math.floor(_AUTO_EVAL_SHARE * (self.eo_target - overlaps[-1]) / rate)))
 
     def _walk(self, uv, n, device, negatives, budget):
         """The passes of one fit: exact over all :math:`n^2` logits, or sampled (``negatives`` given)."""
@@ -387,7 +470,9 @@ class LowRankWalkModel(GraphGenerator):
             classes += head.__subclasses__()
         if not classes:
             raise ValueError(f"{owner}: {path} holds a {stored!r} model; load it with {stored}.load.")
-        model = classes[0](**state["params"])
+        params = dict(state["params"])
+        params.setdefault("init", "random")  # files written before ``init`` existed were trained from random factors
+        model = classes[0](**params)
         model.num_nodes_ = int(state["num_nodes"])
         model.num_edges_ = int(state["num_edges"])
         model.source_factors_ = state["source_factors"]

@@ -28,10 +28,13 @@ def test_fit_sample_and_the_transport_term_adds_triangles(clustered):
 
 
 def test_zero_transport_weight_is_cell(clustered):
-    cell = CELL(eo_target=0.5, eval_every=5, random_state=1).fit(clustered)
-    plain = GraphSynthesizer(transport_weight=0.0, critic_weight=None, eo_target=0.5, random_state=1).fit(clustered)
-    torch.testing.assert_close(cell.source_factors_, plain.source_factors_)
-    assert torch.equal(cell.sample(seed=3).edge_index, plain.sample(seed=3).edge_index)
+    for shared in ({"rank": 9, "init": "random", "eval_every": 5, "lr": 0.1},
+                   {"rank": 16, "init": "spectral", "eval_every": 2, "lr": 0.05}):
+        cell = CELL(eo_target=0.5, random_state=1, **shared).fit(clustered)
+        plain = GraphSynthesizer(transport_weight=0.0, critic_weight=None, eo_target=0.5, random_state=1,
+                                 **shared).fit(clustered)
+        torch.testing.assert_close(cell.source_factors_, plain.source_factors_)
+        assert torch.equal(cell.sample(seed=3).edge_index, plain.sample(seed=3).edge_index)
 
 
 def test_estimator_contract(clustered):
