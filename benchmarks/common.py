@@ -335,13 +335,24 @@ def fit_exponent(x, y) -> float | None:
 # ----------------------------------------------------------------------------------------------
 
 
+def _use_shared_data() -> None:
+    """Point ``GRAPHWGAN_DATA`` at the shared folder next to the repository when it is unset.
+
+    Done once at import, so that every runner (and the library calls it makes, such as
+    ``load_split``) finds the data the same way; the library itself never looks there.
+    """
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not os.environ.get(DATA_ENV) and shared.is_dir():
+        os.environ[DATA_ENV] = str(shared)
+
+
+_use_shared_data()
+
+
 def find_data_dir() -> tuple[Path | None, str]:
     """The shared data folder (``graphwgan.datasets.data_dir``) and, when it is missing, the reason."""
     from graphwgan.datasets import data_dir
 
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data"  # next to the repository
-    if not os.environ.get(DATA_ENV) and shared.is_dir():
-        os.environ[DATA_ENV] = str(shared)
     try:
         return data_dir(), ""
     except FileNotFoundError as error:

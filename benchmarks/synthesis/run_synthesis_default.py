@@ -53,6 +53,7 @@ LARGE_STATS = ["max_degree", "assortativity", "triangle_count", "power_law_expon
                "clustering_coefficient", "largest_component_size"]
 MODELS = {
     "GraphSynthesizer (default)": "GraphSynthesizer(random_state=seed)",
+    "GraphSynthesizer, critic-free": "GraphSynthesizer(critic_weight=None, random_state=seed)",
     "GraphSynthesizer, previous defaults": "GraphSynthesizer(rank=9, init='random', lr=0.1, transport_weight=1.0, "
                                            "eval_every=5, random_state=seed)",
     "CELL": "CELL(random_state=seed)",
