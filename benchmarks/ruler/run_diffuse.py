@@ -81,11 +81,18 @@ def run(sizes: list[int], pot_max: int) -> list[dict]:
 
 
 def _slope(rows: list[dict], key: str) -> str:
+    """Growth exponents a (time ~ |E|^a) between consecutive sizes, and first to last."""
     pairs = [(r["edges"], r[key]) for r in rows if r[key]]
     if len(pairs) < 2:
         return "n/a"
-    (e0, t0), (e1, t1) = pairs[0], pairs[-1]
-    return f"{np.log(t1 / t0) / np.log(e1 / e0):.2f}"
+
+    def exponent(lo, hi):
+        return np.log(hi[1] / lo[1]) / np.log(hi[0] / lo[0])
+
+    steps = [f"{exponent(lo, hi):.2f} ({lo[0]:.0e}→{hi[0]:.0e})" for lo, hi in zip(pairs[:-1], pairs[1:], strict=True)]
+    if len(pairs) > 2:
+        steps.append(f"{exponent(pairs[0], pairs[-1]):.2f} (first→last)")
+    return ", ".join(steps)
 
 
 def write(rows: list[dict], command: str) -> None:
@@ -115,8 +122,11 @@ def write(rows: list[dict], command: str) -> None:
         )
     lines += [
         "",
-        f"Growth exponent (time ~ |E|^a, first to last size): graphwgan {_slope(rows, 'graphwgan')}, "
-        f"pylmcf {_slope(rows, 'pylmcf')}, POT {_slope(rows, 'pot')}.",
+        "Growth exponents a (time ~ |E|^a) between consecutive sizes:",
+        "",
+        f"- graphwgan: {_slope(rows, 'graphwgan')}",
+        f"- pylmcf: {_slope(rows, 'pylmcf')}",
+        f"- POT: {_slope(rows, 'pot')}",
         "",
     ]
     RESULTS.write_text("\n".join(lines))

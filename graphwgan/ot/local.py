@@ -542,7 +542,13 @@ def _reduce(blocks: _Blocks):
 
 def _hash_weights(size: int) -> np.ndarray:
     """Random weights, shape ``(2, size)``, of the row and column hashes of :func:`_reduce`."""
-    return np.random.default_rng(0).uniform(0.5, 1.5, size=(2, size))
+    global _WEIGHTS
+    if _WEIGHTS.shape[1] < size:
+        _WEIGHTS = np.random.default_rng(0).uniform(0.5, 1.5, size=(2, max(size, 2 * _WEIGHTS.shape[1])))
+    return _WEIGHTS[:, :size]
+
+
+_WEIGHTS = np.random.default_rng(0).uniform(0.5, 1.5, size=(2, 1024))
 
 
 def _group(block: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -663,32 +669,97 @@ def _check_blocks(blocks: _Blocks, plan: np.ndarray, a: np.ndarray, b: np.ndarra
 
 
 def _solve_block(context: _Context, row: int) -> tuple[float, float]:
-    """Gather, solve and certify the block of one (large) pair: ``(distance, duality gap)``."""
+    """Gather, reduce, solve and certify the block of one (large) pair: ``(distance, duality gap)``.
+
+    The reduction is that of :func:`_reduce` on one dense block (:func:`_reduce_block`); rows and
+    columns go to the simplex by increasing sums of their costs, an order in which it pivots less
+    on the degenerate blocks of unit lengths (about 15% faster on polblogs). The certificate is
+    computed on the original block.
+    """
     flat = context.flat
     xs, xe = int(flat.x_start[row]), int(flat.x_start[row + 1])
     ys, ye = int(flat.y_start[row]), int(flat.y_start[row + 1])
     x, y = flat.x[xs:xe], flat.y[ys:ye]
-    cost = context.costs(*np.ix_(context.position[x], y))
-    if not np.all(np.isfinite(cost)):
+    cost = context.costs(context.position[x][:, None], y[None, :])
+    cost_max = float(cost.max())
+    if not cost_max < np.inf:
         i, j = np.argwhere(~np.isfinite(cost))[0]
         _raise_unreached(context, row, int(x[i]), int(y[j]))
-    # rows and columns by increasing sums: the simplex pivots less on the degenerate blocks of unit
-    # lengths (about 15% faster on polblogs); the certificate below does not depend on the order
+    p, q = flat.p[xs:xe], flat.q[ys:ye]
+    reduced = _reduce_block(cost, p, q)
+    if reduced is None:
+        plan, a, b = _solve_sorted(row, cost, p, q)
+    else:
+        rows_of, row_shift, cols_of, col_shift, reps_x, reps_y = reduced
+        big_p = np.bincount(rows_of, weights=p, minlength=reps_x.size)
+        big_q = np.bincount(cols_of, weights=q, minlength=reps_y.size)
+        small = cost[reps_x[:, None], reps_y[None, :]]
+        if reps_x.size == 1:
+            plan_r, a_r, b_r = big_q[None, :], np.zeros(1), small[0]
+        elif reps_y.size == 1:
+            plan_r, a_r, b_r = big_p[:, None], small[:, 0], np.zeros(1)
+        else:
+            plan_r, a_r, b_r = _solve_sorted(row, small, big_p, big_q)
+        plan = plan_r[rows_of[:, None], cols_of[None, :]] * np.outer(p / big_p[rows_of], q / big_q[cols_of])
+        a = a_r[rows_of] + row_shift
+        b = b_r[cols_of] + col_shift
+    return _certify_block(row, cost, cost_max, p, q, plan, a, b)
+
+
+def _solve_sorted(row: int, cost: np.ndarray, p: np.ndarray, q: np.ndarray):
+    """The network simplex with rows and columns by increasing cost sums: ``(plan, a, b)``."""
     by_row = np.argsort(cost.sum(axis=1), kind="stable")
     by_column = np.argsort(cost.sum(axis=0), kind="stable")
-    cost = cost[np.ix_(by_row, by_column)]
-    p, q = flat.p[xs:xe][by_row], flat.q[ys:ye][by_column]
-    plan, a, b, code = _network_simplex(p, q, cost)
+    plan_s, a_s, b_s, code = _network_simplex(p[by_row], q[by_column], cost[by_row[:, None], by_column[None, :]])
     if code != 1:
         raise RuntimeError(f"the network simplex did not reach an optimum on pair {row} (result code {code})")
+    plan = np.empty_like(plan_s)
+    plan[by_row[:, None], by_column[None, :]] = plan_s
+    a = np.empty_like(a_s)
+    a[by_row] = a_s
+    b = np.empty_like(b_s)
+    b[by_column] = b_s
+    return plan, a, b
+
+
+def _reduce_block(cost: np.ndarray, p: np.ndarray, q: np.ndarray):
+    """:func:`_reduce` on one dense block, or ``None`` when it merges less than a tenth of the block.
+
+    Returns ``(group of each row, row offsets, group of each column, column offsets, representative
+    rows, representative columns)``.
+    """
+    nx_, ny_ = cost.shape
+    weights = _hash_weights(max(nx_, ny_))
+    row_key = ((cost - cost[:, :1]) * weights[0, :ny_]).sum(axis=1)
+    _, reps_x, rows_of = np.unique(row_key, return_index=True, return_inverse=True)
+    if reps_x.size > 0.9 * nx_:
+        return None  # (checking the columns too would cost more than it saves on such blocks)
+    rows_of = rows_of.ravel()
+    reduced = cost[reps_x]
+    col_key = ((reduced - reduced[:1]) * weights[1, :reps_x.size, None]).sum(axis=0)
+    _, reps_y, cols_of = np.unique(col_key, return_index=True, return_inverse=True)
+    cols_of = cols_of.ravel()
+    if reps_x.size * reps_y.size > 0.9 * cost.size:
+        return None
+    row_shift = cost[:, 0] - cost[reps_x[rows_of], 0]
+    col_shift = reduced[0] - reduced[0, reps_y[cols_of]]
+    return rows_of, row_shift, cols_of, col_shift, reps_x, reps_y
+
+
+def _certify_block(row: int, cost: np.ndarray, cost_max: float, p: np.ndarray, q: np.ndarray, plan: np.ndarray,
+                   a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """The certificate of :func:`_certify` for one dense block: ``(primal, duality gap)`` or an error."""
     # plain reductions, not BLAS dot products (OpenBLAS threads on a busy machine cost milliseconds)
     primal = float((plan * cost).sum())
     dual = float((a * p).sum() + (b * q).sum())
-    slack = float((a[:, None] + b[None, :] - cost).max())
+    slack = float((a[:, None] + (b - cost)).max())
     marginal = max(float(np.abs(plan.sum(axis=1) - p).max()), float(np.abs(plan.sum(axis=0) - q).max()))
-    magnitude = float(cost.max() + np.abs(a).max() + np.abs(b).max())
-    _certify(np.array([row]), np.array([primal]), np.array([dual]), np.array([slack]), np.array([marginal]),
-             np.array([p.sum()]), np.array([magnitude]), np.array([x.size + y.size]))
+    magnitude = cost_max + float(np.abs(a).max()) + float(np.abs(b).max())
+    total = float(p.sum())
+    tol = 8.0 * (p.size + q.size) * _EPS
+    if slack > tol * magnitude or marginal > tol * total or abs(primal - dual) > tol * total * magnitude:
+        _certify(np.array([row]), np.array([primal]), np.array([dual]), np.array([slack]), np.array([marginal]),
+                 np.array([total]), np.array([magnitude]), np.array([p.size + q.size]))
     return primal, abs(primal - dual)
 
 
