@@ -543,9 +543,11 @@ def _reduce(blocks: _Blocks):
 def _hash_weights(size: int) -> np.ndarray:
     """Random weights, shape ``(2, size)``, of the row and column hashes of :func:`_reduce`."""
     global _WEIGHTS
-    if _WEIGHTS.shape[1] < size:
-        _WEIGHTS = np.random.default_rng(0).uniform(0.5, 1.5, size=(2, max(size, 2 * _WEIGHTS.shape[1])))
-    return _WEIGHTS[:, :size]
+    weights = _WEIGHTS  # one read: another thread may replace the global meanwhile
+    if weights.shape[1] < size:
+        weights = np.random.default_rng(0).uniform(0.5, 1.5, size=(2, max(size, 2 * weights.shape[1])))
+        _WEIGHTS = weights
+    return weights[:, :size]
 
 
 _WEIGHTS = np.random.default_rng(0).uniform(0.5, 1.5, size=(2, 1024))
