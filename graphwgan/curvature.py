@@ -77,7 +77,7 @@ class CurvatureResult:
 
 
 def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weight", exp_power: float = 2.0,
-                   base: float = math.e, verbose: bool | None = None) -> CurvatureResult:
+                   base: float = math.e, verbose: bool | None = None, n_jobs: int | None = None) -> CurvatureResult:
     r"""Exact Ollivier-Ricci curvature of every edge (see the module docstring for the definition).
 
     Parameters
@@ -86,6 +86,10 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
         An undirected graph; edge weights are lengths (unit lengths when absent). Self-loops are
         ignored (they change no distance, and GraphRicciCurvature removes them too) and get no
         curvature. A networkx ``MultiGraph`` or a directed graph is refused: convert it first.
+        Repeated entries of an ``edge_index``, ``Data`` or sparse matrix (both directions of an
+        edge, or parallel edges) become one edge with the smallest length, as in
+        :func:`graphwgan.to_graph`. Lengths must be positive and finite. An isolated node gets
+        NaN node curvature; each connected component gets its own curvature, as if alone.
     alpha : float, default 0.5
         Mass the walk keeps on its node, in ``[0, 1]``.
     weight : str or None, default "weight"
@@ -97,6 +101,10 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
         Base :math:`\beta > 0` of the neighbour weighting.
     verbose : bool or None, default None
         Progress bar; ``None`` shows it when standard error is a terminal.
+    n_jobs : int or None, default None
+        Threads solving the local transport problems at the same time; ``None`` or ``-1`` uses every
+        core available to the process, ``1`` runs in the calling thread. The values do not depend
+        on it.
 
     Returns
     -------
@@ -164,7 +172,7 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
     transport = np.zeros(m)
     if m:
         radius = longest[u] + length + longest[v]
-        local = wasserstein_local(data, measures[u], measures[v], radius=radius, verbose=verbose)
+        local = wasserstein_local(data, measures[u], measures[v], radius=radius, verbose=verbose, n_jobs=n_jobs)
         transport = local.distance
     curvature = 1.0 - transport / distance if m else np.zeros(0)
     node = _node_curvature(n, u, v, curvature)

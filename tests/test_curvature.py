@@ -20,6 +20,7 @@ import numpy as np
 import ot
 import pytest
 import scipy.sparse as sp
+import torch
 from scipy.sparse.csgraph import dijkstra
 
 from graphwgan import to_graph
@@ -195,6 +196,41 @@ def test_self_loops_are_ignored_and_get_no_curvature():
     assert max(abs(result.edge[e] - plain.edge[e]) for e in plain.edge) == 0.0
 
 
+def test_edge_index_with_self_loops_and_repeated_columns():
+    graph = _karate()
+    clean = ollivier_ricci(graph, verbose=False)
+    uv = clean.edge_index
+    # every edge in both directions and once more, plus self-loop columns on nodes 0 and 5
+    messy = torch.from_numpy(np.concatenate([uv, uv[::-1], uv, [[0, 5], [0, 5]]], axis=1))
+    result = ollivier_ricci(messy, verbose=False)
+    np.testing.assert_array_equal(result.edge_index, uv)
+    np.testing.assert_allclose(result.edge, clean.curvature, rtol=0, atol=1e-15)
+
+
+def test_parallel_entries_keep_the_shortest_length():
+    from torch_geometric.data import Data
+
+    # the cycle 0-1-2-3-0 with edge (1, 2) given twice, with lengths 3 and 1: one edge of length 1
+    data = Data(edge_index=torch.tensor([[0, 1, 1, 2, 3], [1, 2, 2, 3, 0]]),
+                edge_weight=torch.tensor([1.0, 3.0, 1.0, 1.0, 1.0], dtype=torch.float64), num_nodes=4)
+    result = ollivier_ricci(data, verbose=False)
+    cycle = ollivier_ricci(nx.cycle_graph(4), verbose=False)
+    np.testing.assert_allclose(result.curvature, cycle.curvature, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("bad", [0.0, -2.0, float("nan"), float("inf")])
+def test_bad_lengths_in_every_input_form(bad):
+    from torch_geometric.data import Data
+
+    data = Data(edge_index=torch.tensor([[0, 1], [1, 2]]), edge_weight=torch.tensor([1.0, bad]), num_nodes=3)
+    with pytest.raises(ValueError, match="positive finite lengths"):
+        ollivier_ricci(data, verbose=False)
+    matrix = sp.csr_array(np.array([[0, 1.0, 0], [1.0, 0, bad], [0, bad, 0]]))
+    if bad != 0.0:  # a stored zero in a sparse matrix is an absent edge, not a zero length
+        with pytest.raises(ValueError, match="positive finite lengths"):
+            ollivier_ricci(matrix, verbose=False)
+
+
 def test_multigraph_and_directed_graph_are_refused():
     with pytest.raises(ValueError, match="needs a simple graph, got a MultiGraph"):
         ollivier_ricci(nx.MultiGraph([(0, 1), (0, 1)]), verbose=False)
@@ -229,6 +265,17 @@ def test_isolated_node_and_components():
     alone = ollivier_ricci(nx.complete_graph(4), verbose=False)
     assert result.edge[(0, 1)] == pytest.approx(alone.edge[(0, 1)], abs=1e-15)
     assert result.edge[(4, 5)] == pytest.approx(0.0, abs=1e-14)
+
+
+def test_components_and_isolated_nodes_in_array_input():
+    # two triangles and an isolated node 6, as an edge_index: per-component curvature, NaN node
+    uv = np.array([[0, 1, 0, 3, 4, 3], [1, 2, 2, 4, 5, 5]])
+    from torch_geometric.data import Data
+
+    result = ollivier_ricci(Data(edge_index=torch.from_numpy(uv), num_nodes=7), verbose=False)
+    triangle = ollivier_ricci(nx.complete_graph(3), verbose=False)
+    np.testing.assert_allclose(result.curvature, triangle.curvature[0], rtol=0, atol=1e-15)
+    assert result.node.shape == (7,) and math.isnan(result.node[6]) and np.all(np.isfinite(result.node[:6]))
 
 
 def test_graph_without_edges():

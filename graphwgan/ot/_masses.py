@@ -146,12 +146,28 @@ def check_balance(mu: np.ndarray, nu: np.ndarray, component: np.ndarray, num_com
     per_nu = np.stack([np.bincount(component, weights=row, minlength=num_components) for row in nu])
     off = np.abs(per_mu - per_nu) > tol[:, None]
     if off.any():
-        row, comp = (int(i) for i in np.argwhere(off)[0])
+        row = int(np.argwhere(off)[0, 0])
         where = f"in pair {row}, " if mu.shape[0] > 1 else ""
         raise ValueError(
-            f"{where}mu and nu put different mass on connected component {comp} "
-            f"({per_mu[row, comp]!r} vs {per_nu[row, comp]!r}): no path joins the components, so "
-            "the Wasserstein-1 distance is infinite. Compare distributions per component, or "
-            "use a connected graph (to_graph(..., largest_component=True))"
+            f"{where}mu and nu put different mass on connected components {_name_components(off[row])}: "
+            f"{_imbalance(per_mu[row], per_nu[row], off[row], component)}. No path joins the components, so the "
+            "Wasserstein-1 distance is infinite. Compare distributions per component, or use a connected "
+            "graph (to_graph(..., largest_component=True))"
         )
     return per_mu, per_nu
+
+
+def _name_components(off: np.ndarray) -> str:
+    """``"0 and 3"`` or ``"0, 2 and 5"`` (at most 6 named) for the components flagged in ``off``."""
+    ids = np.flatnonzero(off).tolist()
+    shown = [str(i) for i in ids[:6]] + ([f"{len(ids) - 6} more"] if len(ids) > 6 else [])
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _imbalance(mu_mass: np.ndarray, nu_mass: np.ndarray, off: np.ndarray, component: np.ndarray) -> str:
+    """Per flagged component (at most 6): both masses and a node of it, in internal ids."""
+    parts = []
+    for comp in np.flatnonzero(off)[:6].tolist():
+        node = int(np.argmax(component == comp))
+        parts.append(f"component {comp} (node {node}): mu {float(mu_mass[comp])!r} vs nu {float(nu_mass[comp])!r}")
+    return "; ".join(parts)

@@ -120,3 +120,120 @@ def test_inputs_are_not_modified():
     wasserstein_local(nx.path_graph(3), mu, nu)
     np.testing.assert_array_equal(mu.toarray(), before[0])
     np.testing.assert_array_equal(nu, before[1])
+
+
+# --------------------------------------------------------------------------------------------
+# the engine's paths: level searches, reductions, large blocks, threads, POT's compiled solver
+# --------------------------------------------------------------------------------------------
+
+
+def _curvature_pairs(graph: nx.Graph) -> tuple[sp.csr_array, sp.csr_array]:
+    """The lazy walk measures (alpha = 1/2, uniform) of the two ends of every edge."""
+    n = graph.number_of_nodes()
+    rows = []
+    for x in range(n):
+        m = np.zeros(n)
+        m[x] = 0.5
+        m[list(graph[x])] += 0.5 / graph.degree(x)
+        rows.append(m)
+    walk = np.array(rows)
+    u, v = np.array(list(graph.edges)).T
+    return sp.csr_array(walk[u]), sp.csr_array(walk[v])
+
+
+def test_level_searches_equal_dijkstra():
+    import graphwgan.ot.local as local
+
+    graph = nx.barabasi_albert_graph(80, 3, seed=4)
+    matrix = nx.to_scipy_sparse_array(graph, format="csr", dtype=np.float64)
+    sources = np.array([0, 5, 17, 79])
+    for radius in (1, 2, 3, 5):
+        levels = local._distance_rows(matrix, matrix.astype(np.float32), sources, radius * (1 + 1e-12), True)
+        assert levels.dtype == np.uint8
+        expected = dijkstra(matrix, directed=False, indices=sources, limit=radius * (1 + 1e-12), unweighted=True)
+        np.testing.assert_array_equal(local._LEVEL_COST[levels], expected)
+
+
+def test_reductions_merge_rows_that_differ_by_a_constant():
+    # a hub with many leaves next to another hub: the leaves' rows differ from each other by 0 and
+    # from the hub's row by 1, so the blocks shrink to a few rows; the values must not change
+    graph = nx.barabasi_albert_graph(60, 2, seed=3)
+    for hub in (0, 1):
+        for leaf in range(12):
+            graph.add_edge(hub, f"leaf{hub}-{leaf}")
+    graph = nx.convert_node_labels_to_integers(graph)
+    mu, nu = _curvature_pairs(graph)
+    result = wasserstein_local(graph, mu, nu, radius=3.0)
+    oracle = _dense_oracle(graph, mu.toarray(), nu.toarray())
+    np.testing.assert_allclose(result.distance, oracle, rtol=1e-12, atol=1e-13)
+
+
+def test_a_wrong_reduction_is_caught_by_the_certificate_and_solved_again(monkeypatch):
+    import graphwgan.ot.local as local
+
+    graph = nx.convert_node_labels_to_integers(nx.karate_club_graph())
+    for a, b in graph.edges:
+        graph.edges[a, b].pop("weight")
+    mu, nu = _curvature_pairs(graph)
+    expected = wasserstein_local(graph, mu, nu, radius=3.0).distance
+    # zero hash weights put every row of a block in one group: most merges are then wrong
+    monkeypatch.setattr(local, "_hash_weights", lambda size: np.zeros((2, size)))
+    again = wasserstein_local(graph, mu, nu, radius=3.0)
+    np.testing.assert_allclose(again.distance, expected, rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(again.distance, _dense_oracle(graph, mu.toarray(), nu.toarray()), rtol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_large_blocks_and_threads_give_the_same_values(monkeypatch, weighted):
+    import graphwgan.ot.local as local
+
+    graph = nx.barabasi_albert_graph(120, 4, seed=6)
+    if weighted:
+        graph = _weighted(graph, seed=6)
+    mu, nu, radius = _local_pairs(graph, 40, seed=6)
+    base = wasserstein_local(graph, mu, nu, radius=radius, n_jobs=1).distance
+    np.testing.assert_allclose(base, _dense_oracle(graph, mu, nu), rtol=1e-11, atol=1e-12)
+    threads = wasserstein_local(graph, mu, nu, radius=radius, n_jobs=3).distance
+    np.testing.assert_array_equal(threads, base)
+    # every hard block through the one-at-a-time path (gathered, sorted, solved, certified alone)
+    monkeypatch.setattr(local, "_LARGE_BLOCK", 0)
+    for n_jobs in (1, 2):
+        large = wasserstein_local(graph, mu, nu, radius=radius, n_jobs=n_jobs).distance
+        np.testing.assert_allclose(large, base, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("n_jobs", [0, -2, 1.5, "2", True])
+def test_bad_n_jobs(n_jobs):
+    with pytest.raises(ValueError, match="n_jobs must be a positive integer, -1 or None"):
+        wasserstein_local(nx.path_graph(3), np.eye(3)[[0]], np.eye(3)[[2]], n_jobs=n_jobs)
+
+
+def test_pot_compiled_solver_is_checked_before_use(monkeypatch):
+    import ot.lp.emd_wrap
+
+    import graphwgan.ot.local as local
+
+    graph = nx.convert_node_labels_to_integers(nx.karate_club_graph())
+    mu, nu, radius = _local_pairs(graph, 20, seed=1)
+    expected = wasserstein_local(graph, mu, nu, radius=radius).distance
+    assert local._network_simplex_engine() == "emd_c"  # this POT's layout passes the check
+    # a compiled function with another signature, another result layout or a wrong answer is not used
+    def other_signature(*args):
+        raise TypeError("emd_c() takes exactly 7 positional arguments")
+
+    def other_layout(a, b, m, *rest):
+        return np.zeros((a.size, b.size)), 0.0, a, b
+
+    def wrong_answer(a, b, m, *rest):
+        return np.full((a.size, b.size), 0.25), 0.5, np.zeros(a.size), np.zeros(b.size), 1
+
+    for impostor in (other_signature, other_layout, wrong_answer):
+        monkeypatch.setattr(ot.lp.emd_wrap, "emd_c", impostor)
+        monkeypatch.setattr(local, "_ENGINE", None)
+        assert local._network_simplex_engine() == "ot.emd"
+        np.testing.assert_allclose(wasserstein_local(graph, mu, nu, radius=radius).distance, expected,
+                                   rtol=1e-12, atol=1e-13)
+    monkeypatch.delattr(ot.lp.emd_wrap, "emd_c")
+    monkeypatch.setattr(local, "_ENGINE", None)
+    assert local._network_simplex_engine() == "ot.emd"
+    monkeypatch.setattr(local, "_ENGINE", None)  # the next test resolves the engine again

@@ -114,7 +114,9 @@ def test_supports_in_different_components():
     graph = nx.disjoint_union(nx.path_graph(3), nx.cycle_graph(3))
     mu = np.array([1.0, 0, 0, 0, 0, 0])
     nu = np.array([0, 0, 0, 0, 1.0, 0])
-    with pytest.raises(ValueError, match="different mass on connected component 0 .*infinite"):
+    # both components are named, with their masses and a node of each
+    with pytest.raises(ValueError, match=r"different mass on connected components 0 and 1: component 0 \(node 0\): "
+                                         r"mu 1.0 vs nu 0.0; component 1 \(node 3\): mu 0.0 vs nu 1.0\. .*infinite"):
         wasserstein(graph, mu, nu)
     # equal totals overall but not per component, only in the second pair of a batch
     ok = np.array([0, 0, 1.0, 0, 0, 0])
