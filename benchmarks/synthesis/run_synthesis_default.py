@@ -69,8 +69,12 @@ TARGETS = {
 NOTES = [
     "- Coauthor-Physics, first attempt (commit 495404f, transport weight 1.0, load average 7-10 on the 2 cores): "
     "stopped by hand after 29.6 min wall in which the process got 4.1 CPU minutes, before its first evaluation "
-    "(epoch 17 under `eval_every=\"auto\"`); peak RSS by then 2.13 GiB (`VmHWM`). At a load average near 3 the same "
-    "fit ran its epochs at about 20 s each (a separate, unrecorded run).",
+    "(epoch 17 under `eval_every=\"auto\"`); peak RSS by then 2.13 GiB (`VmHWM`).",
+    "- Coauthor-Physics, second attempt (commit ce9a798, the default with transport weight 0.7, load average 1-3): "
+    "stopped at the deadline after 19.5 min wall and 19 CPU minutes without a row (the fit had not finished); "
+    "peak RSS by then 2.27 GiB. A separate, unrecorded run of the same fit took about 20 s an epoch at a load "
+    "average near 3, so the first evaluation (epoch 17) comes after about 6 minutes of epochs; the fit's time to "
+    "EO 0.5 is not known.",
 ]
 
 
