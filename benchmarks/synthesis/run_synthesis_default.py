@@ -66,6 +66,19 @@ TARGETS = {
 }
 
 
+#: what happened to rows that wrote nothing (a killed or timed-out process leaves no JSON row)
+NOTES = [
+    "- Coauthor-Physics, first attempt (commit 495404f, transport weight 1.0, load average 7-10 on the 2 cores): "
+    "stopped by hand after 29.6 min wall in which the process got 4.1 CPU minutes, before its first evaluation "
+    "(epoch 17 under `eval_every=\"auto\"`); peak RSS by then 2.13 GiB (`VmHWM`).",
+    "- Coauthor-Physics, second attempt (commit ce9a798, the default with transport weight 0.7, load average 1-3): "
+    "stopped at the deadline after 19.5 min wall and 19 CPU minutes without a row (the fit had not finished); "
+    "peak RSS by then 2.27 GiB. A separate, unrecorded run of the same fit took about 20 s an epoch at a load "
+    "average near 3, so the first evaluation (epoch 17) comes after about 6 minutes of epochs; the fit's time to "
+    "EO 0.5 is not known.",
+]
+
+
 def plan(graphs):
     """``(graph, model, seed)`` rows for ``graphs``."""
     rows = []
@@ -193,6 +206,7 @@ def report() -> str:
     lines += verdicts({key: rows for key, rows in groups.items() if key[1] == "GraphSynthesizer (default)"})
     lines += [f"- {graph}: no row of the default (not measured)." for graph in GRAPHS
               if (graph, "GraphSynthesizer (default)") not in groups]
+    lines += ["", *NOTES] if NOTES else []
     lines += ["", "The JSON file keeps every row measured, including those of earlier parameters of the default; "
               "the table shows the last row of each graph, model and seed."]
     return "\n".join(lines) + "\n"
