@@ -105,12 +105,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _worker(rank, world_size, port, graph, mu, nu, kwargs, path):
+def _worker(rank, world_size, store, graph, mu, nu, kwargs, path):
     import torch
     import torch.distributed as dist
 
     torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world_size)
+    # a file store in the caller's temporary folder: no TCP port to pick, so nothing else can take it first
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world_size)
     try:
         result = estimate_wasserstein_ddp(graph, mu, nu, device="cpu", **kwargs)
         if rank == 0:
@@ -139,10 +140,10 @@ def spawn_local(world_size: int, graph: Any, mu: Any, nu: Any, *, batch_size: in
     import torch
 
     context = mp.get_context("spawn")
-    port = _free_port()
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "rank0.pt")
-        processes = [context.Process(target=_worker, args=(rank, world_size, port, graph, mu, nu,
+        store = os.path.join(folder, "store")
+        processes = [context.Process(target=_worker, args=(rank, world_size, store, graph, mu, nu,
                                                            dict(kwargs, batch_size=batch_size), path))
                      for rank in range(world_size)]
         for process in processes:

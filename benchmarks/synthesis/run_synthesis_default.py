@@ -243,14 +243,21 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("graphs", nargs="*", help="graphs to measure, among " + ", ".join(GRAPHS)
                         + " (rows appended to the JSON-lines file)")
-    parser.add_argument("--row", nargs=3, metavar=("GRAPH", "MODEL", "SEED"), help=argparse.SUPPRESS)
+    parser.add_argument("--row", nargs=3, metavar=("GRAPH", "MODEL", "SEED"),
+                        help="measure one row and print it as JSON (MODEL: a name of MODELS, or a label with --expr)")
+    parser.add_argument("--expr", help="with --row: the model as a Python expression of GraphSynthesizer, CELL and "
+                                       "seed, e.g. 'GraphSynthesizer(critic_weight=0.3, random_state=seed)'")
     parser.add_argument("--report", action="store_true", help="write the markdown table from the JSON rows")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds a row may take (default 3600)")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.graphs) - set(GRAPHS))
     if unknown:
         parser.error(f"unknown graph(s) {', '.join(unknown)}; choose among {', '.join(GRAPHS)}")
+    if args.expr and not args.row:
+        parser.error("--expr needs --row")
     if args.row:
+        if args.expr:
+            MODELS[args.row[1]] = args.expr
         child(args.row[0], args.row[1], int(args.row[2]))
         return 0
     if args.graphs:
