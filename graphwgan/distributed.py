@@ -119,6 +119,9 @@ def _worker(rank, world_size, store, graph, mu, nu, kwargs, path):
             fields = {k: getattr(result, k) for k in ("estimate", "lower_bound", "lipschitz", "potential",
                                                         "certification", "history", "seconds")}
             torch.save((fields, state), path)
+        # every rank waits here until rank 0 has saved: a rank that tears its process group down while
+        # another still talks to it can abort inside gloo
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
