@@ -9,7 +9,9 @@ from test_synthesizer import _dense_reference_loss
 from graphwgan.graph import to_graph, undirected_edges
 from graphwgan.synthesis import CELL, GraphSynthesizer
 from graphwgan.synthesis.balls import hop_balls, transport_gains
+from graphwgan.synthesis import sampled_walk
 from graphwgan.synthesis.sampled_walk import (
+    _ball_logits,
     _in_balls,
     _reverse_entries,
     ball_probabilities,
@@ -30,8 +32,12 @@ def _problem(graph, radius, rank=3, seed=0):
     return uv, n, hop_balls(uv, n, radius, CPU, None, "test"), source, target
 
 
+@pytest.mark.parametrize("share", [0, 10**9], ids=["gathered", "dense"])
 @pytest.mark.parametrize("weight, cap", [(0.0, 2.0), (0.7, 3.0), (0.7, 1.0)])
-def test_every_column_picked_once_gives_the_exact_loss_and_gradient(weight, cap):
+def test_every_column_picked_once_gives_the_exact_loss_and_gradient(weight, cap, share, monkeypatch):
+    # both ways of forming the ball logits (_ball_logits), the dense one over several row slices
+    monkeypatch.setattr(sampled_walk, "_DENSE_BALL_SHARE", share)
+    monkeypatch.setattr(sampled_walk, "_NEGATIVE_BLOCK_ENTRIES", 100)
     graph = nx.disjoint_union(nx.karate_club_graph(), nx.path_graph(5))  # two components
     radius = int(np.ceil(cap))
     uv, n, balls, source, target = _problem(graph, radius)
@@ -119,6 +125,21 @@ def test_sampled_edges_follow_the_scores_inside_the_balls():
     first = scores[0] / scores[0].sum()
     seen = counts.view(n, n)[0, 1:] / trials
     assert bool((seen + 0.05 >= first[1:]).all())
+
+
+@pytest.mark.parametrize("share", [0, 10**9], ids=["gathered", "dense"])
+@pytest.mark.parametrize("slice_entries", [1, 7 * 40, 1 << 22])
+def test_ball_logits_are_the_entries_of_the_logit_matrix(share, slice_entries, monkeypatch):
+    monkeypatch.setattr(sampled_walk, "_DENSE_BALL_SHARE", share)
+    monkeypatch.setattr(sampled_walk, "_NEGATIVE_BLOCK_ENTRIES", slice_entries)
+    _, n, balls, source, target = _problem(nx.powerlaw_cluster_graph(40, 2, 0.3, seed=1), radius=2)
+    start, stop = 3, 27  # a block that does not start at row 0
+    e0, e1 = int(balls.indptr[start]), int(balls.indptr[stop])
+    local = torch.from_numpy(np.repeat(np.arange(stop - start), np.diff(balls.indptr[start : stop + 1])))
+    columns = balls.indices[e0:e1].long()
+    expected = (source @ target.T)[local + start, columns]
+    torch.testing.assert_close(_ball_logits(source[start:stop], target, local, columns), expected,
+                               rtol=1e-12, atol=1e-12)
 
 
 def test_helpers_match_their_direct_definitions():
