@@ -15,7 +15,9 @@ sparse BFS, :func:`hop_balls`): the ball is summed exactly, the rest is estimate
 an unbiased estimate of :math:`Z_u = e^{\ell_u}` whose variance comes only from the part of the
 row outside the ball: the neighbours, which carry most of a trained row, are never sampled. One
 epoch costs :math:`O((|B| + nK) H)` for the balls' :math:`|B| = \sum_u |B(u)|` entries, linear in
-the graph for a bounded radius and degree, and the loss (CELL's cross-entropy plus the transport
+the graph for a bounded radius and degree (where the balls are large, their logits come from dense
+products of a few rows, only when those cost at most ``_DENSE_BALL_SHARE`` multiply-adds an entry, which
+the processor does far faster than gathering the entry), and the loss (CELL's cross-entropy plus the transport
 term) is differentiated by autograd one block of rows at a time.
 
 **Stationary law.** :math:`\hat P_{uv} = e^{W_{uv} - \hat\ell_u}` on the ball, and the rest of
