@@ -95,7 +95,7 @@ def _ball_logits(rows, target, local, columns):
     step = max(1, _NEGATIVE_BLOCK_ENTRIES // n)
     bounds = torch.searchsorted(local, torch.arange(0, width + step, step, device=local.device).clamp_(max=width))
     parts = []
-    for first, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist())):
+    for first, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)):
         dense = rows[first * step : (first + 1) * step] @ target.T
         # index_select, not advanced indexing: its backward sums in a fixed order (seeded fits repeat)
         parts.append(dense.reshape(-1).index_select(0, (local[lo:hi] - first * step) * n + columns[lo:hi]))

@@ -7,9 +7,8 @@ import torch
 from test_synthesizer import _dense_reference_loss
 
 from graphwgan.graph import to_graph, undirected_edges
-from graphwgan.synthesis import CELL, GraphSynthesizer
+from graphwgan.synthesis import CELL, GraphSynthesizer, sampled_walk
 from graphwgan.synthesis.balls import hop_balls, transport_gains
-from graphwgan.synthesis import sampled_walk
 from graphwgan.synthesis.sampled_walk import (
     _ball_logits,
     _in_balls,
