@@ -242,7 +242,7 @@ def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool
     pattern = adjacency.astype(np.float32) if unit else None
     hard_pairs = int(np.count_nonzero((flat.x_count > 1) & (flat.y_count > 1)))
     pool = ThreadPoolExecutor(workers) if workers > 1 and hard_pairs >= 2 * workers else None
-    context = _Context(flat, position, limits, components, pool, workers)
+    context = _Context(flat, position, limits, components, pool, workers, integral=unit)
     _network_simplex_engine()  # resolved once, before any thread calls it
     bar = tqdm(total=k, desc="W1", unit="pair", disable=not show, file=sys.stderr, leave=False)
     try:
@@ -312,6 +312,7 @@ class _Context:
     pool: Any
     workers: int
     rows: np.ndarray | None = None  # distances from the chunk's sources, or BFS levels (uint8)
+    integral: bool = False  # unit lengths: every distance is an integer
 
     def costs(self, source_rows, nodes) -> np.ndarray:
         """Distances ``d(x, y)`` as float64 (``inf`` where unreached) for ``rows[source_rows, nodes]``."""
@@ -467,6 +468,7 @@ class _Blocks:
     cost: np.ndarray
     cx: np.ndarray
     cy: np.ndarray
+    integral: bool = False  # every cost is an integer (unit lengths): exact integer hashes in _reduce
 
     @classmethod
     def from_pairs(cls, context: _Context, rows: np.ndarray) -> _Blocks:
@@ -474,7 +476,8 @@ class _Blocks:
         _, offset, x_points, y_points, cx, cy, cost = _gather(context, rows)
         nx_, ny_ = flat.x_count[rows], flat.y_count[rows]
         xoff, yoff = np.r_[0, np.cumsum(nx_)], np.r_[0, np.cumsum(ny_)]
-        return cls(rows, nx_, ny_, xoff, yoff, offset, flat.p[x_points], flat.q[y_points], cost, cx, cy)
+        return cls(rows, nx_, ny_, xoff, yoff, offset, flat.p[x_points], flat.q[y_points], cost, cx, cy,
+                   context.integral)
 
     @property
     def size(self) -> int:
@@ -529,6 +532,13 @@ def _reduce(blocks: _Blocks):
     local_y = np.repeat(np.arange(blocks.size), ny_)
     # the entry (row, first column) of every compact row
     row_first = offset[local_x] + (np.arange(nx_.sum()) - blocks.xoff[local_x]) * ny_[local_x]
+    groups = _group_integral(blocks, local_x, local_y, row_first) if blocks.integral else None
+    if groups is not None:
+        row_group, row_offset, row_rep, col_group, col_offset, col_rep = groups
+        gx = np.bincount(local_x[row_rep], minlength=blocks.size)
+        gxoff = np.r_[0, np.cumsum(gx)]
+        return _reduced_blocks(blocks, row_group, row_offset, row_rep, col_group, col_offset, col_rep, local_y, gx,
+                               gxoff)
     weights = _hash_weights(max(int(nx_.max()), int(ny_.max()), 1))
     # rows: offsets from each row's first entry, hashed with weights by column
     column = blocks.cy - blocks.yoff[local_y[blocks.cy]]
@@ -551,6 +561,54 @@ def _reduce(blocks: _Blocks):
     top = row_first[first_rep[local_y]]  # entry of each column's block's first representative row
     col_offset = blocks.cost[top + (np.arange(ny_.sum()) - blocks.yoff[local_y])] - \
         blocks.cost[top + (col_rep[col_group] - blocks.yoff[local_y])]
+    return _reduced_blocks(blocks, row_group, row_offset, row_rep, col_group, col_offset, col_rep, local_y, gx, gxoff)
+
+
+def _group_integral(blocks: _Blocks, local_x: np.ndarray, local_y: np.ndarray, row_first: np.ndarray):
+    r"""The row and column groups of :func:`_reduce` for integer costs, by exact integer hashes.
+
+    Row :math:`x` gets :math:`\sum_j w_j c_{xj} - c_{x0} \sum_j w_j` with random integer weights
+    :math:`w_j` by column, and column :math:`y` likewise with weights by row, over *all* rows (two
+    columns differ by a constant on the representative rows exactly when they do on every row,
+    the other rows being representatives plus constants). The weights are small enough (bits
+    chosen from the largest cost and block side) that every product and partial sum is an
+    integer below :math:`2^{53}`, so each hash is computed exactly in any order: rows (columns)
+    that differ by a constant always get equal hashes and are always merged, and unequal ones
+    collide with probability about :math:`2^{-\text{bits}}` (caught by the certificate).
+
+    Returns ``(row_group, row_offset, row_rep, col_group, col_offset, col_rep)``, or ``None`` when
+    exact hashes would need fewer than 16 bits of weight.
+    """
+    nx_, ny_, offset, cost = blocks.nx, blocks.ny, blocks.offset, blocks.cost
+    side = max(int(nx_.max()), int(ny_.max()), 1)
+    largest = float(np.abs(cost).max()) if cost.size else 0.0
+    bits = 52 - int(np.ceil(np.log2(largest + 1.0))) - int(np.ceil(np.log2(side + 1.0))) - 1
+    bits = min(bits, 40)
+    if bits < 16:
+        return None  # too large for exact integer hashes: the float hashes of _reduce
+    weights = np.random.default_rng(0).integers(1, 2 ** bits, size=(2, side)).astype(np.float64)
+    cumulative = np.cumsum(weights, axis=1)
+    width = ny_[local_x]
+    column = np.arange(cost.size) - np.repeat(row_first, width)  # column of each entry within its block
+    # rows: scaled by 2**-bits (exact) so that the keys stay small for the sort of _group
+    scale = 2.0 ** -bits
+    row_hash = (np.bincount(blocks.cx, weights=cost * weights[0, column], minlength=nx_.sum())
+                - cost[row_first] * cumulative[0, width - 1]) * scale
+    row_group, row_rep = _group(local_x, row_hash)
+    row_offset = cost[row_first] - cost[row_first[row_rep[row_group]]]
+    # columns: weights by the row within the block, offsets from the block's first row
+    row_in_block = np.repeat(np.arange(nx_.sum()) - blocks.xoff[local_x], width)
+    top = offset[local_y] + (np.arange(ny_.sum()) - blocks.yoff[local_y])  # entry (first row, column)
+    col_hash = (np.bincount(blocks.cy, weights=cost * weights[1, row_in_block], minlength=ny_.sum())
+                - cost[top] * cumulative[1, nx_[local_y] - 1]) * scale
+    col_group, col_rep = _group(local_y, col_hash)
+    col_offset = cost[top] - cost[top[col_rep[col_group]]]
+    return row_group, row_offset, row_rep, col_group, col_offset, col_rep
+
+
+def _reduced_blocks(blocks: _Blocks, row_group, row_offset, row_rep, col_group, col_offset, col_rep, local_y, gx,
+                    gxoff):
+    """The return value of :func:`_reduce` from the groups of rows and columns."""
     gy = np.bincount(local_y[col_rep], minlength=blocks.size)
     gyoff = np.r_[0, np.cumsum(gy)]
     # the reduced blocks: gx[i] x gy[i] entries (representative rows and columns), masses summed per group
@@ -565,7 +623,7 @@ def _reduce(blocks: _Blocks):
     reduced = _Blocks(blocks.rows, gx, gy, gxoff, gyoff, roffset,
                       np.bincount(row_group, weights=blocks.p, minlength=row_rep.size),
                       np.bincount(col_group, weights=blocks.q, minlength=col_rep.size),
-                      blocks.cost[blocks.offset[local] + rx * blocks.ny[local] + ry], g, h)
+                      blocks.cost[blocks.offset[local] + rx * blocks.ny[local] + ry], g, h, blocks.integral)
     return row_group, row_offset, col_group, col_offset, reduced
 
 
@@ -803,8 +861,9 @@ def _solve_block(context: _Context, row: int) -> tuple[float, float]:
 
     The reduction is that of :func:`_reduce` on one dense block (:func:`_reduce_block`); rows and
     columns go to the simplex by increasing sums of their costs, an order in which it pivots less
-    on the degenerate blocks of unit lengths (about 15% faster on polblogs). The certificate is
-    computed on the original block.
+    on the degenerate blocks of unit lengths (about 15% faster on polblogs). A reduced solution is
+    certified on the original block without expanding its plan (:func:`_certify_reduced_block`);
+    if that fails (a hash collision), the block is solved again unreduced and certified.
     """
     flat = context.flat
     xs, xe = int(flat.x_start[row]), int(flat.x_start[row + 1])
@@ -816,10 +875,8 @@ def _solve_block(context: _Context, row: int) -> tuple[float, float]:
         i, j = np.argwhere(~np.isfinite(cost))[0]
         _raise_unreached(context, row, int(x[i]), int(y[j]))
     p, q = flat.p[xs:xe], flat.q[ys:ye]
-    reduced = _reduce_block(cost, p, q)
-    if reduced is None:
-        plan, a, b = _solve_sorted(row, cost, p, q)
-    else:
+    reduced = _reduce_block(cost, p, q, context.integral)
+    if reduced is not None:
         rows_of, row_shift, cols_of, col_shift, reps_x, reps_y = reduced
         big_p = np.bincount(rows_of, weights=p, minlength=reps_x.size)
         big_q = np.bincount(cols_of, weights=q, minlength=reps_y.size)
@@ -830,10 +887,36 @@ def _solve_block(context: _Context, row: int) -> tuple[float, float]:
             plan_r, a_r, b_r = big_p[:, None], small[:, 0], np.zeros(1)
         else:
             plan_r, a_r, b_r = _solve_sorted(row, small, big_p, big_q)
-        plan = plan_r[rows_of[:, None], cols_of[None, :]] * np.outer(p / big_p[rows_of], q / big_q[cols_of])
-        a = a_r[rows_of] + row_shift
-        b = b_r[cols_of] + col_shift
+        result = _certify_reduced_block(cost, cost_max, p, q, rows_of, cols_of, big_p, big_q, plan_r,
+                                        a_r[rows_of] + row_shift, b_r[cols_of] + col_shift)
+        if result is not None:
+            return result
+    plan, a, b = _solve_sorted(row, cost, p, q)
     return _certify_block(row, cost, cost_max, p, q, plan, a, b)
+
+
+def _certify_reduced_block(cost, cost_max: float, p, q, rows_of, cols_of, big_p, big_q, plan_r, a, b):
+    r"""The certificate of :func:`_check_reduced` for one dense block: ``(primal, gap)``, or ``None`` if it fails.
+
+    ``a`` and ``b`` are the expanded duals; the plan stays reduced (``plan_r``, groups
+    ``rows_of`` and ``cols_of`` with masses ``big_p`` and ``big_q``). Dual feasibility is checked
+    on every entry of the original block, and the primal value is that of the expanded plan on the
+    original costs, from the group sums :math:`M_{gh} = \sum_{x \in g, y \in h} p_x q_y d(x, y)`.
+    """
+    slack = float((a[:, None] + (b - cost)).max())
+    dual = float((a * p).sum() + (b * q).sum())
+    # M: every entry's p_x q_y d(x, y) added up by (row group, column group)
+    entry = (rows_of * big_q.size)[:, None] + cols_of[None, :]
+    moment = np.bincount(entry.ravel(), weights=(cost * np.outer(p, q)).ravel(), minlength=plan_r.size)
+    moment = moment.reshape(plan_r.shape)
+    primal = float((plan_r * moment / np.outer(big_p, big_q)).sum())
+    marginal = max(float(np.abs(plan_r.sum(axis=1) - big_p).max()), float(np.abs(plan_r.sum(axis=0) - big_q).max()))
+    magnitude = cost_max + float(np.abs(a).max()) + float(np.abs(b).max())
+    total = float(p.sum())
+    tol = 8.0 * (p.size + q.size) * _EPS
+    if slack > tol * magnitude or marginal > tol * total or abs(primal - dual) > tol * total * magnitude:
+        return None
+    return primal, abs(primal - dual)
 
 
 def _solve_sorted(row: int, cost: np.ndarray, p: np.ndarray, q: np.ndarray):
@@ -852,28 +935,69 @@ def _solve_sorted(row: int, cost: np.ndarray, p: np.ndarray, q: np.ndarray):
     return plan, a, b
 
 
-def _reduce_block(cost: np.ndarray, p: np.ndarray, q: np.ndarray):
+def _reduce_block(cost: np.ndarray, p: np.ndarray, q: np.ndarray, integral: bool = False):
     """:func:`_reduce` on one dense block, or ``None`` when it merges less than a tenth of the block.
 
-    Returns ``(group of each row, row offsets, group of each column, column offsets, representative
-    rows, representative columns)``.
+    With integer costs (``integral``) the hashes are exact integers, as in
+    :func:`_group_integral`; otherwise random float weights. Returns ``(group of each row, row
+    offsets, group of each column, column offsets, representative rows, representative columns)``.
     """
     nx_, ny_ = cost.shape
-    weights = _hash_weights(max(nx_, ny_))
-    row_key = ((cost - cost[:, :1]) * weights[0, :ny_]).sum(axis=1)
-    _, reps_x, rows_of = np.unique(row_key, return_index=True, return_inverse=True)
+    exact = _exact_weights(cost, max(nx_, ny_)) if integral else None
+    if exact is not None:
+        weights, total = exact
+        row_key = np.einsum("ij,j->i", cost, weights[0, :ny_]) - cost[:, 0] * total[0, ny_ - 1]
+    else:
+        weights = _hash_weights(max(nx_, ny_))
+        row_key = ((cost - cost[:, :1]) * weights[0, :ny_]).sum(axis=1)
+    rows_of, reps_x = _group_keys(row_key)
     if reps_x.size > 0.9 * nx_:
         return None  # (checking the columns too would cost more than it saves on such blocks)
-    rows_of = rows_of.ravel()
     reduced = cost[reps_x]
-    col_key = ((reduced - reduced[:1]) * weights[1, :reps_x.size, None]).sum(axis=0)
-    _, reps_y, cols_of = np.unique(col_key, return_index=True, return_inverse=True)
-    cols_of = cols_of.ravel()
+    if exact is not None:
+        col_key = np.einsum("ij,i->j", reduced, weights[1, :reps_x.size]) - reduced[0] * total[1, reps_x.size - 1]
+    else:
+        col_key = ((reduced - reduced[:1]) * weights[1, :reps_x.size, None]).sum(axis=0)
+    cols_of, reps_y = _group_keys(col_key)
     if reps_x.size * reps_y.size > 0.9 * cost.size:
         return None
     row_shift = cost[:, 0] - cost[reps_x[rows_of], 0]
     col_shift = reduced[0] - reduced[0, reps_y[cols_of]]
     return rows_of, row_shift, cols_of, col_shift, reps_x, reps_y
+
+
+def _group_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points with equal keys: ``(group of each point, representative of each group)``, groups by key."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    new = np.empty(key.size, dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    group = np.empty(key.size, dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    return group, order[new]
+
+
+def _exact_weights(cost: np.ndarray, side: int):
+    """Integer hash weights ``(2, side)`` and their running sums for integer costs, or ``None``.
+
+    The weights have as many bits as keep every product and partial sum of a hash of a row or
+    column of ``cost`` an integer below ``2**53`` (see :func:`_group_integral`).
+    """
+    largest = float(np.abs(cost).max()) if cost.size else 0.0
+    bits = min(40, 52 - int(np.ceil(np.log2(largest + 1.0))) - int(np.ceil(np.log2(side + 1.0))) - 1)
+    if bits < 16:
+        return None
+    global _EXACT_WEIGHTS
+    cached = _EXACT_WEIGHTS  # one read: another thread may replace it meanwhile
+    if cached is None or cached[0] != bits or cached[1].shape[1] < side:
+        weights = np.random.default_rng(0).integers(1, 2 ** bits, size=(2, max(side, 1024))).astype(np.float64)
+        cached = (bits, weights, np.cumsum(weights, axis=1))
+        _EXACT_WEIGHTS = cached
+    return cached[1][:, :side], cached[2][:, :side]
+
+
+_EXACT_WEIGHTS = None
 
 
 def _certify_block(row: int, cost: np.ndarray, cost_max: float, p: np.ndarray, q: np.ndarray, plan: np.ndarray,
