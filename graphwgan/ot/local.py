@@ -43,7 +43,7 @@ again without reduction; a failure then raises instead of returning a wrong numb
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -130,6 +130,20 @@ def wasserstein_local(graph: Any, mu: Any, nu: Any, *, radius: Any = None, verbo
     >>> wasserstein_local(nx.path_graph(4), mu, nu).distance.tolist()
     [3.0, 2.0]
     """
+    return _wasserstein_local(graph, mu, nu, radius, verbose, n_jobs)
+
+
+def _wasserstein_local(graph: Any, mu: Any, nu: Any, radius: Any, verbose: bool | None, n_jobs: int | None,
+                       proven: bool = False) -> LocalWassersteinResult:
+    r""":func:`wasserstein_local`; ``proven=True`` when every ``radius`` is a proven bound.
+
+    A proven bound (:math:`d(x, y) \le R` for every support pair, as the triangle inequality gives
+    for curvature) lets the level searches of unit lengths stop one level short: a node not reached
+    within :math:`\lfloor R \rfloor - 1` levels is at distance at least :math:`\lfloor R \rfloor`,
+    and at most :math:`R`, so exactly :math:`\lfloor R \rfloor` (distances are integers). The last
+    level, the largest, is never searched. A wrong bound would give wrong values, not an error, so
+    the public function never sets it.
+    """
     import scipy.sparse as sp
 
     from graphwgan.graph import num_components, to_graph, undirected_edges
@@ -143,7 +157,8 @@ def wasserstein_local(graph: Any, mu: Any, nu: Any, *, radius: Any = None, verbo
     adjacency = sp.csr_array((np.r_[weight, weight], (np.r_[uv[0], uv[1]], np.r_[uv[1], uv[0]])), shape=(n, n))
     limits = _radii(radius, k)
     workers = _workers(n_jobs)
-    return _solve_rows(adjacency, excess, limits, unit, verbose, workers, lambda: num_components(data)[1])
+    return _solve_rows(adjacency, excess, limits, unit, verbose, workers, lambda: num_components(data)[1],
+                       proven and radius is not None)
 
 
 def _excess_rows(mu: Any, nu: Any, n: int):
@@ -208,7 +223,7 @@ def _radii(radius: Any, k: int) -> np.ndarray:
 
 
 def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool | None, workers: int,
-                components) -> LocalWassersteinResult:
+                components, proven: bool = False) -> LocalWassersteinResult:
     import sys
     from concurrent.futures import ThreadPoolExecutor
 
@@ -255,7 +270,14 @@ def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool
                 stop, source_nodes = _source_chunk(flat, start, k, per_chunk, position)
             position[source_nodes] = np.arange(source_nodes.size)
             limit = float(limits[start:stop].max())
-            context.rows = _distance_rows(adjacency, pattern, source_nodes, limit, unit)
+            depth = int(np.floor(limit)) if np.isfinite(limit) else 0
+            if proven and unit and 1 <= depth <= _BFS_MAX_RADIUS:
+                # every support pair is within the proven radius: one level short, the rest at depth
+                context.rows = _distance_rows(adjacency, pattern, source_nodes, depth - 1, unit)
+                context.level_cost = np.where(np.arange(256) == _UNREACHED, float(depth), _LEVEL_COST)
+            else:
+                context.rows = _distance_rows(adjacency, pattern, source_nodes, limit, unit)
+                context.level_cost = _LEVEL_COST
             first = start
             while first < stop:  # blocks of pairs, at most _PAIR_BUDGET cost entries at a time
                 last = first + 1 + int(np.searchsorted(np.cumsum(pairs[first + 1:stop]), _PAIR_BUDGET - pairs[first]))
@@ -313,11 +335,12 @@ class _Context:
     workers: int
     rows: np.ndarray | None = None  # distances from the chunk's sources, or BFS levels (uint8)
     integral: bool = False  # unit lengths: every distance is an integer
+    level_cost: np.ndarray = field(default_factory=lambda: _LEVEL_COST)  # distance of each BFS level (uint8 rows)
 
     def costs(self, source_rows, nodes) -> np.ndarray:
         """Distances ``d(x, y)`` as float64 (``inf`` where unreached) for ``rows[source_rows, nodes]``."""
         raw = self.rows[source_rows, nodes]
-        return _LEVEL_COST[raw] if raw.dtype == np.uint8 else raw
+        return self.level_cost[raw] if raw.dtype == np.uint8 else raw
 
 
 def _distance_rows(adjacency, pattern, sources: np.ndarray, limit: float, unit: bool) -> np.ndarray:
@@ -433,7 +456,7 @@ def _gather(context: _Context, rows: np.ndarray):
     table = context.rows
     base = context.position[flat.x[x_points]] * table.shape[1]
     raw = table.reshape(-1)[np.repeat(base, width) + flat.y[y_points][cy]]
-    cost = _LEVEL_COST[raw] if raw.dtype == np.uint8 else raw
+    cost = context.level_cost[raw] if raw.dtype == np.uint8 else raw
     if not np.all(np.isfinite(cost)):
         bad = int(np.flatnonzero(~np.isfinite(cost))[0])
         _raise_unreached(context, int(rows[local[bad]]), int(flat.x[x_points[cx[bad]]]),
