@@ -53,9 +53,11 @@ __all__ = ["LocalWassersteinResult", "wasserstein_local"]
 # distance rows held at once: (distinct sources in a chunk) x (nodes)
 _ROW_BUDGET = 10_000_000
 # cost entries of the pairs gathered at once
-_PAIR_BUDGET = 4_000_000
+_PAIR_BUDGET = 262_144
 # hard blocks with more cost entries are gathered, solved and certified one at a time
-_LARGE_BLOCK = 1024
+_LARGE_BLOCK = 4096
+# blocks with more entries go to the network simplex with rows and columns sorted (see _solve_sorted)
+_SORTED_SIMPLEX = 1024
 # unit lengths: searches by levels (sparse products) up to this radius, Dijkstra beyond
 _BFS_MAX_RADIUS = 8
 _UNREACHED = 255
@@ -603,18 +605,13 @@ def _group_integral(blocks: _Blocks, local_x: np.ndarray, local_y: np.ndarray, r
     exact hashes would need fewer than 16 bits of weight.
     """
     nx_, ny_, offset, cost = blocks.nx, blocks.ny, blocks.offset, blocks.cost
-    side = max(int(nx_.max()), int(ny_.max()), 1)
-    largest = float(np.abs(cost).max()) if cost.size else 0.0
-    bits = 52 - int(np.ceil(np.log2(largest + 1.0))) - int(np.ceil(np.log2(side + 1.0))) - 1
-    bits = min(bits, 40)
-    if bits < 16:
+    exact = _exact_weights(cost, max(int(nx_.max()), int(ny_.max()), 1))
+    if exact is None:
         return None  # too large for exact integer hashes: the float hashes of _reduce
-    weights = np.random.default_rng(0).integers(1, 2 ** bits, size=(2, side)).astype(np.float64)
-    cumulative = np.cumsum(weights, axis=1)
+    weights, cumulative, scale = exact
     width = ny_[local_x]
     column = np.arange(cost.size) - np.repeat(row_first, width)  # column of each entry within its block
     # rows: scaled by 2**-bits (exact) so that the keys stay small for the sort of _group
-    scale = 2.0 ** -bits
     row_hash = (np.bincount(blocks.cx, weights=cost * weights[0, column], minlength=nx_.sum())
                 - cost[row_first] * cumulative[0, width - 1]) * scale
     row_group, row_rep = _group(local_x, row_hash)
@@ -829,6 +826,10 @@ def _solve_each(context: _Context, blocks: _Blocks, which: np.ndarray, p: np.nda
 
     def run(items) -> None:
         for row, xs, xe, ys, ye, cs, ce in items:
+            if ce - cs > _SORTED_SIMPLEX:
+                plan[cs:ce], a[xs:xe], b[ys:ye] = (part.ravel() for part in _solve_sorted(
+                    row, cost[cs:ce].reshape(xe - xs, ye - ys), p[xs:xe], q[ys:ye]))
+                continue
             if emd_c is not None:  # the compiled solver called directly: most blocks take a few microseconds
                 block_plan, _, a[xs:xe], b[ys:ye], code = emd_c(p[xs:xe], q[ys:ye], cost[cs:ce].reshape(xe - xs, ye - ys),
                                                                 max(100_000, 50 * (ce - cs)), 1)
@@ -968,7 +969,7 @@ def _reduce_block(cost: np.ndarray, p: np.ndarray, q: np.ndarray, integral: bool
     nx_, ny_ = cost.shape
     exact = _exact_weights(cost, max(nx_, ny_)) if integral else None
     if exact is not None:
-        weights, total = exact
+        weights, total, _ = exact
         row_key = np.einsum("ij,j->i", cost, weights[0, :ny_]) - cost[:, 0] * total[0, ny_ - 1]
     else:
         weights = _hash_weights(max(nx_, ny_))
@@ -1002,25 +1003,26 @@ def _group_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _exact_weights(cost: np.ndarray, side: int):
-    """Integer hash weights ``(2, side)`` and their running sums for integer costs, or ``None``.
+    """Integer hash weights ``(2, side)``, their running sums and ``2**-bits``, or ``None``.
 
-    The weights have as many bits as keep every product and partial sum of a hash of a row or
-    column of ``cost`` an integer below ``2**53`` (see :func:`_group_integral`).
+    For integer costs: the weights have as many bits as keep every product and partial sum of a
+    hash of a row or column of ``cost`` (at most ``side`` long) an integer below ``2**53`` (see
+    :func:`_group_integral`); ``None`` when that leaves fewer than 16 bits.
     """
     largest = float(np.abs(cost).max()) if cost.size else 0.0
     bits = min(40, 52 - int(np.ceil(np.log2(largest + 1.0))) - int(np.ceil(np.log2(side + 1.0))) - 1)
     if bits < 16:
         return None
     global _EXACT_WEIGHTS
-    cached = _EXACT_WEIGHTS  # one read: another thread may replace it meanwhile
-    if cached is None or cached[0] != bits or cached[1].shape[1] < side:
-        weights = np.random.default_rng(0).integers(1, 2 ** bits, size=(2, max(side, 1024))).astype(np.float64)
-        cached = (bits, weights, np.cumsum(weights, axis=1))
-        _EXACT_WEIGHTS = cached
-    return cached[1][:, :side], cached[2][:, :side]
+    raw = _EXACT_WEIGHTS  # one read: another thread may replace it meanwhile
+    if raw.shape[1] < side:
+        raw = np.random.default_rng(1).integers(0, 2 ** 40, size=(2, max(side, 2 * raw.shape[1]))).astype(np.float64)
+        _EXACT_WEIGHTS = raw
+    weights = np.floor(raw[:, :side] * 2.0 ** (bits - 40))  # the top bits: integers below 2**bits
+    return weights, np.cumsum(weights, axis=1), 2.0 ** -bits
 
 
-_EXACT_WEIGHTS = None
+_EXACT_WEIGHTS = np.random.default_rng(1).integers(0, 2 ** 40, size=(2, 1024)).astype(np.float64)
 
 
 def _certify_block(row: int, cost: np.ndarray, cost_max: float, p: np.ndarray, q: np.ndarray, plan: np.ndarray,
