@@ -60,9 +60,8 @@ __all__ = ["LocalWassersteinResult", "wasserstein_local"]
 _ROW_BUDGET = 10_000_000
 # cost entries of the pairs gathered at once (about 2 MiB per float array: cache-sized)
 _PAIR_BUDGET = 262_144
-# hard blocks with more cost entries are gathered, solved and certified one at a time (4096: on yeast PPI
-# batching its blocks of 1,000-4,000 entries saves about a fifth; on polblogs, whose blocks hardly reduce, it
-# costs about a tenth)
+# hard blocks with more cost entries are gathered, solved and certified one at a time; those above
+# _SORTED_SIMPLEX are batched only where the reductions shrink the blocks (see _solve_pairs)
 _LARGE_BLOCK = 4096
 # blocks with more entries go to the network simplex with rows and columns sorted (see _solve_sorted)
 _SORTED_SIMPLEX = 1024
@@ -346,6 +345,8 @@ class _Context:
     rows: np.ndarray | None = None  # distances from the chunk's sources, or BFS levels (uint8)
     integral: bool = False  # unit lengths: every distance is an integer
     level_cost: np.ndarray = field(default_factory=lambda: _LEVEL_COST)  # distance of each BFS level (uint8 rows)
+    entries_batched: int = 0  # cost entries of the blocks reduced so far, many at a time
+    entries_reduced: int = 0  # and of their reductions
 
     def costs(self, source_rows, nodes) -> np.ndarray:
         """Distances ``d(x, y)`` as float64 (``inf`` where unreached) for ``rows[source_rows, nodes]``."""
@@ -427,9 +428,18 @@ def _solve_pairs(context: _Context, first: int, last: int, distance: np.ndarray,
         weight = np.where(flat.x_count[rows][local] == 1, flat.q[y_points][cy], flat.p[x_points][cx])
         distance[rows] = np.bincount(local, weights=cost * weight, minlength=rows.size)
     large = ~simple & (count > _LARGE_BLOCK)
-    small = first + np.flatnonzero(~simple & ~large & (count > 0))
+    middle = ~simple & ~large & (count > _SORTED_SIMPLEX)
+    small = first + np.flatnonzero(~simple & ~large & ~middle & (count > 0))
     if small.size:
         _solve_small(context, small, distance, gap)
+    if middle.any():
+        # blocks of 1024 to 4096 entries are batched where the reductions so far have shrunk the blocks
+        # at least twofold (batching costs more passes over the entries, which pay only then; the
+        # values do not depend on it), else solved one at a time
+        if context.entries_reduced <= 0.5 * context.entries_batched:
+            _solve_small(context, first + np.flatnonzero(middle), distance, gap)
+        else:
+            large |= middle
     big = first + np.flatnonzero(large)
     if big.size:
         # the largest first, so that the threads finish together
@@ -528,6 +538,8 @@ def _solve_small(context: _Context, rows: np.ndarray, distance: np.ndarray, gap:
     """
     blocks = _Blocks.from_pairs(context, rows)
     row_group, row_offset, col_group, col_offset, reduced = _reduce(blocks)
+    context.entries_batched += blocks.cost.size
+    context.entries_reduced += reduced.cost.size
     plan_r, a_r, b_r = _solve_blocks(context, reduced)
     primal, dual, bad = _check_reduced(blocks, reduced, row_group, row_offset, col_group, col_offset, plan_r, a_r,
                                        b_r)
