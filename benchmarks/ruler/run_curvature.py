@@ -122,7 +122,7 @@ def _against_targets(rows: list[dict]) -> list[str]:
         lines += [
             "",
             "Where the time goes on the graphs that miss (profiles of this commit, one thread): on polblogs, POT's "
-            "network simplex, the solver GraphRicciCurvature calls too (about 3.1 of 4.4 s), on about 16,600 blocks "
+            "network simplex, the solver GraphRicciCurvature calls too (about 2.5 of 4 s), on about 16,600 blocks "
             "(most of 1,000 to 10,000 entries, from its dense core) that merging rows and columns which differ by a "
             "constant hardly shrinks; on yeast PPI, the numpy passes over the 10 million cost entries of its blocks "
             "(gathering, hashing rows and columns, certifying on the original blocks: about 0.25 of 0.45 s) more than "
