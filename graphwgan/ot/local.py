@@ -851,8 +851,8 @@ def _solve_each(context: _Context, blocks: _Blocks, which: np.ndarray, p: np.nda
                     row, cost[cs:ce].reshape(xe - xs, ye - ys), p[xs:xe], q[ys:ye]))
                 continue
             if emd_c is not None:  # the compiled solver called directly: most blocks take a few microseconds
-                block_plan, _, a[xs:xe], b[ys:ye], code = emd_c(p[xs:xe], q[ys:ye], cost[cs:ce].reshape(xe - xs, ye - ys),
-                                                                max(100_000, 50 * (ce - cs)), 1)
+                block_plan, _, a[xs:xe], b[ys:ye], code = emd_c(
+                    p[xs:xe], q[ys:ye], cost[cs:ce].reshape(xe - xs, ye - ys), max(100_000, 50 * (ce - cs)), 1)
             else:
                 block_plan, a[xs:xe], b[ys:ye], code = _network_simplex(p[xs:xe], q[ys:ye],
                                                                         cost[cs:ce].reshape(xe - xs, ye - ys))
