@@ -132,6 +132,27 @@ def test_datasets_equal_dense_oracle_on_sampled_edges(data_root, name):
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("family", ["star", "path", "tree", "karate", "powerlaw", "barbell"])
+def test_sparse_shapes_equal_dense_oracle(family):
+    """Graphs whose curvature blocks reduce to one or two rows or columns (an end of degree 1 or 2),
+    mixed with larger ones; unit lengths, so the searches stop one level short of the radius."""
+    graph = {
+        "star": nx.star_graph(12),
+        "path": nx.path_graph(15),
+        "tree": nx.random_labeled_tree(80, seed=2),
+        "karate": _karate(),
+        "powerlaw": nx.powerlaw_cluster_graph(300, 5, 0.5, seed=1),
+        "barbell": nx.barbell_graph(7, 3),
+    }[family]
+    result = ollivier_ricci(graph, verbose=False)
+    edges = list(graph.edges)
+    np.testing.assert_allclose([result.edge[e] for e in edges], _oracle(graph, edges), rtol=0, atol=TOL)
+    ours = np.array([result.edge[e] for e in edges])
+    np.testing.assert_allclose(ollivier_ricci(graph, verbose=False, n_jobs=1).curvature, result.curvature,
+                               rtol=0, atol=1e-14)
+    assert np.all(np.isfinite(ours))
+
+
 @pytest.mark.parametrize("n", [3, 5, 8])
 def test_complete_graph_closed_form(n):
     # m_u and m_v agree except alpha - (1-alpha)/(n-1) moved from u to v at distance 1

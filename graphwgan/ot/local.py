@@ -27,23 +27,29 @@ is searched once (one call to ``scipy.sparse.csgraph.dijkstra``; for unit length
 of at most 8, a breadth-first search of all sources at once, level by level, by sparse
 products with the adjacency pattern), and each pair reads its cost block from those rows. A
 pair with one point on either side has the closed form :math:`\sum_y q_y d(x, y)`. The other
-blocks are solved by POT's network simplex; before that, the small blocks (at most 1024
-entries) are *reduced*: rows that differ by a constant on every column are merged, then
-columns likewise (an exact identity of the transport problem, see :func:`_reduce`; on curvature
-blocks it merges, for example, the leaves hanging off an endpoint), which leaves some blocks with
-one row or column (closed forms) and the others smaller. The simplex calls run on several
-threads (``n_jobs``; POT releases the interpreter lock while it solves).
+blocks are *reduced*: rows that differ by a constant on every column are merged, then columns
+likewise (an exact identity of the transport problem, see :func:`_reduce`; on curvature blocks it
+merges, for example, the leaves hanging off an endpoint). With unit lengths the rows and columns
+are grouped by exact integer hashes (:func:`_group_integral`). Blocks of at most 4096 entries are
+gathered, reduced and certified many at a time (flat arrays with offsets, in parts of about
+262,144 entries, small enough for the processor's cache); a reduced block with one row or column,
+or with two (:func:`_two_sides`), has a closed form, computed for all such blocks at once; the
+others go to POT's network simplex. Larger blocks are handled one at a time. The simplex calls run
+on several threads (``n_jobs``; POT releases the interpreter lock while it solves).
 
-**Certificate.** Every solved pair is checked from first principles on its original block:
-the plan's marginals, the dual constraints :math:`a_x + b_y \le d(x, y)` on the whole block and
-the duality gap, with tolerances derived from the block's size and magnitudes (a few units in
-the last place of the sums involved). A reduced block whose expanded solution fails is solved
-again without reduction; a failure then raises instead of returning a wrong number.
+**Certificate.** Every solved pair is checked from first principles on its original block: the
+dual constraints :math:`a_x + b_y \le d(x, y)` on every entry, the duality gap and the plan's
+marginals, with tolerances derived from the block's size and magnitudes (a few units in the last
+place of the sums involved). A reduced solution is certified without expanding its plan
+(:func:`_check_reduced`): its value on the original costs comes from sums of the costs over pairs
+of groups, and its marginal errors are bounded by the reduced plan's. A reduced block whose
+solution fails (a hash collision) is solved again without reduction; a failure then raises
+instead of returning a wrong number.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -52,10 +58,13 @@ __all__ = ["LocalWassersteinResult", "wasserstein_local"]
 
 # distance rows held at once: (distinct sources in a chunk) x (nodes)
 _ROW_BUDGET = 10_000_000
-# cost entries of the pairs gathered at once
-_PAIR_BUDGET = 4_000_000
-# hard blocks with more cost entries are gathered, solved and certified one at a time
-_LARGE_BLOCK = 1024
+# cost entries of the pairs gathered at once (about 2 MiB per float array: cache-sized)
+_PAIR_BUDGET = 262_144
+# hard blocks with more cost entries are gathered, solved and certified one at a time; those above
+# _SORTED_SIMPLEX are batched only where the reductions shrink the blocks (see _solve_pairs)
+_LARGE_BLOCK = 4096
+# blocks with more entries go to the network simplex with rows and columns sorted (see _solve_sorted)
+_SORTED_SIMPLEX = 1024
 # unit lengths: searches by levels (sparse products) up to this radius, Dijkstra beyond
 _BFS_MAX_RADIUS = 8
 _UNREACHED = 255
@@ -130,6 +139,20 @@ def wasserstein_local(graph: Any, mu: Any, nu: Any, *, radius: Any = None, verbo
     >>> wasserstein_local(nx.path_graph(4), mu, nu).distance.tolist()
     [3.0, 2.0]
     """
+    return _wasserstein_local(graph, mu, nu, radius, verbose, n_jobs)
+
+
+def _wasserstein_local(graph: Any, mu: Any, nu: Any, radius: Any, verbose: bool | None, n_jobs: int | None,
+                       proven: bool = False) -> LocalWassersteinResult:
+    r""":func:`wasserstein_local`; ``proven=True`` when every ``radius`` is a proven bound.
+
+    A proven bound (:math:`d(x, y) \le R` for every support pair, as the triangle inequality gives
+    for curvature) lets the level searches of unit lengths stop one level short: a node not reached
+    within :math:`\lfloor R \rfloor - 1` levels is at distance at least :math:`\lfloor R \rfloor`,
+    and at most :math:`R`, so exactly :math:`\lfloor R \rfloor` (distances are integers). The last
+    level, the largest, is never searched. A wrong bound would give wrong values, not an error, so
+    the public function never sets it.
+    """
     import scipy.sparse as sp
 
     from graphwgan.graph import num_components, to_graph, undirected_edges
@@ -143,7 +166,8 @@ def wasserstein_local(graph: Any, mu: Any, nu: Any, *, radius: Any = None, verbo
     adjacency = sp.csr_array((np.r_[weight, weight], (np.r_[uv[0], uv[1]], np.r_[uv[1], uv[0]])), shape=(n, n))
     limits = _radii(radius, k)
     workers = _workers(n_jobs)
-    return _solve_rows(adjacency, excess, limits, unit, verbose, workers, lambda: num_components(data)[1])
+    return _solve_rows(adjacency, excess, limits, unit, verbose, workers, lambda: num_components(data)[1],
+                       proven and radius is not None)
 
 
 def _excess_rows(mu: Any, nu: Any, n: int):
@@ -208,7 +232,7 @@ def _radii(radius: Any, k: int) -> np.ndarray:
 
 
 def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool | None, workers: int,
-                components) -> LocalWassersteinResult:
+                components, proven: bool = False) -> LocalWassersteinResult:
     import sys
     from concurrent.futures import ThreadPoolExecutor
 
@@ -242,7 +266,7 @@ def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool
     pattern = adjacency.astype(np.float32) if unit else None
     hard_pairs = int(np.count_nonzero((flat.x_count > 1) & (flat.y_count > 1)))
     pool = ThreadPoolExecutor(workers) if workers > 1 and hard_pairs >= 2 * workers else None
-    context = _Context(flat, position, limits, components, pool, workers)
+    context = _Context(flat, position, limits, components, pool, workers, integral=unit)
     _network_simplex_engine()  # resolved once, before any thread calls it
     bar = tqdm(total=k, desc="W1", unit="pair", disable=not show, file=sys.stderr, leave=False)
     try:
@@ -255,7 +279,14 @@ def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool
                 stop, source_nodes = _source_chunk(flat, start, k, per_chunk, position)
             position[source_nodes] = np.arange(source_nodes.size)
             limit = float(limits[start:stop].max())
-            context.rows = _distance_rows(adjacency, pattern, source_nodes, limit, unit)
+            depth = int(np.floor(limit)) if np.isfinite(limit) else 0
+            if proven and unit and 1 <= depth <= _BFS_MAX_RADIUS:
+                # every support pair is within the proven radius: one level short, the rest at depth
+                context.rows = _distance_rows(adjacency, pattern, source_nodes, depth - 1, unit)
+                context.level_cost = np.where(np.arange(256) == _UNREACHED, float(depth), _LEVEL_COST)
+            else:
+                context.rows = _distance_rows(adjacency, pattern, source_nodes, limit, unit)
+                context.level_cost = _LEVEL_COST
             first = start
             while first < stop:  # blocks of pairs, at most _PAIR_BUDGET cost entries at a time
                 last = first + 1 + int(np.searchsorted(np.cumsum(pairs[first + 1:stop]), _PAIR_BUDGET - pairs[first]))
@@ -312,11 +343,15 @@ class _Context:
     pool: Any
     workers: int
     rows: np.ndarray | None = None  # distances from the chunk's sources, or BFS levels (uint8)
+    integral: bool = False  # unit lengths: every distance is an integer
+    level_cost: np.ndarray = field(default_factory=lambda: _LEVEL_COST)  # distance of each BFS level (uint8 rows)
+    entries_batched: int = 0  # cost entries of the blocks reduced so far, many at a time
+    entries_reduced: int = 0  # and of their reductions
 
     def costs(self, source_rows, nodes) -> np.ndarray:
         """Distances ``d(x, y)`` as float64 (``inf`` where unreached) for ``rows[source_rows, nodes]``."""
         raw = self.rows[source_rows, nodes]
-        return _LEVEL_COST[raw] if raw.dtype == np.uint8 else raw
+        return self.level_cost[raw] if raw.dtype == np.uint8 else raw
 
 
 def _distance_rows(adjacency, pattern, sources: np.ndarray, limit: float, unit: bool) -> np.ndarray:
@@ -389,13 +424,22 @@ def _solve_pairs(context: _Context, first: int, last: int, distance: np.ndarray,
     rows = first + np.flatnonzero(simple & (count > 0))
     if rows.size:
         # one point on a side: everything moves to (or from) it
-        local, _, xi, yj, cost = _gather(context, rows)
-        weight = np.where(flat.x_count[rows][local] == 1, flat.q[yj], flat.p[xi])
+        local, _, x_points, y_points, cx, cy, cost = _gather(context, rows)
+        weight = np.where(flat.x_count[rows][local] == 1, flat.q[y_points][cy], flat.p[x_points][cx])
         distance[rows] = np.bincount(local, weights=cost * weight, minlength=rows.size)
     large = ~simple & (count > _LARGE_BLOCK)
-    small = first + np.flatnonzero(~simple & ~large & (count > 0))
+    middle = ~simple & ~large & (count > _SORTED_SIMPLEX)
+    small = first + np.flatnonzero(~simple & ~large & ~middle & (count > 0))
     if small.size:
         _solve_small(context, small, distance, gap)
+    if middle.any():
+        # blocks of 1024 to 4096 entries are batched where the reductions so far have shrunk the blocks
+        # at least twofold (batching costs more passes over the entries, which pay only then; the
+        # values do not depend on it), else solved one at a time
+        if context.entries_reduced <= 0.5 * context.entries_batched:
+            _solve_small(context, first + np.flatnonzero(middle), distance, gap)
+        else:
+            large |= middle
     big = first + np.flatnonzero(large)
     if big.size:
         # the largest first, so that the threads finish together
@@ -409,25 +453,35 @@ def _solve_pairs(context: _Context, first: int, last: int, distance: np.ndarray,
 
 
 def _gather(context: _Context, rows: np.ndarray):
-    """The cost blocks of pairs ``rows``, flat: ``(local, offset, xi, yj, cost)``.
+    """The cost blocks of pairs ``rows``, flat: ``(local, offset, x_points, y_points, cx, cy, cost)``.
 
     Block ``i`` occupies ``offset[i]:offset[i + 1]`` in row-major order; ``local`` is the block of
-    each entry and ``xi``, ``yj`` index the flat supports.
+    each entry. The blocks' rows and columns are numbered block after block (*compact* points):
+    ``x_points`` and ``y_points`` give their indices in the flat supports, ``cx`` and ``cy`` the
+    compact row and column of each entry. Built from repeats of per-row values (no division per
+    entry), and each cost is read from the flattened distance rows at ``row * n + node``.
     """
     flat = context.flat
     nx_, ny_ = flat.x_count[rows], flat.y_count[rows]
     count = nx_ * ny_
-    local = np.repeat(np.arange(rows.size), count)
     offset = np.r_[0, np.cumsum(count)]
-    within = np.arange(offset[-1]) - offset[local]
-    columns = ny_[local]
-    xi = flat.x_start[rows][local] + within // columns  # index into the flat X arrays
-    yj = flat.y_start[rows][local] + within % columns
-    cost = context.costs(context.position[flat.x[xi]], flat.y[yj])
+    local = np.repeat(np.arange(rows.size), count)
+    x_points = _ranges(flat.x_start[rows], nx_)
+    y_points = _ranges(flat.y_start[rows], ny_)
+    width = np.repeat(ny_, nx_)  # entries of each compact row
+    row_entry = np.r_[0, np.cumsum(width)[:-1]]  # its first entry
+    cx = np.repeat(np.arange(x_points.size), width)
+    # compact column: the entry's position in its row plus the block's first compact column
+    cy = np.arange(offset[-1]) + np.repeat(np.repeat(np.r_[0, np.cumsum(ny_)[:-1]], nx_) - row_entry, width)
+    table = context.rows
+    base = context.position[flat.x[x_points]] * table.shape[1]
+    raw = table.reshape(-1)[np.repeat(base, width) + flat.y[y_points][cy]]
+    cost = context.level_cost[raw] if raw.dtype == np.uint8 else raw
     if not np.all(np.isfinite(cost)):
         bad = int(np.flatnonzero(~np.isfinite(cost))[0])
-        _raise_unreached(context, int(rows[local[bad]]), int(flat.x[xi[bad]]), int(flat.y[yj[bad]]))
-    return local, offset, xi, yj, cost
+        _raise_unreached(context, int(rows[local[bad]]), int(flat.x[x_points[cx[bad]]]),
+                         int(flat.y[y_points[cy[bad]]]))
+    return local, offset, x_points, y_points, cx, cy, cost
 
 
 def _ranges(start: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -457,16 +511,16 @@ class _Blocks:
     cost: np.ndarray
     cx: np.ndarray
     cy: np.ndarray
+    integral: bool = False  # every cost is an integer (unit lengths): exact integer hashes in _reduce
 
     @classmethod
     def from_pairs(cls, context: _Context, rows: np.ndarray) -> _Blocks:
         flat = context.flat
-        local, offset, xi, yj, cost = _gather(context, rows)
+        _, offset, x_points, y_points, cx, cy, cost = _gather(context, rows)
         nx_, ny_ = flat.x_count[rows], flat.y_count[rows]
         xoff, yoff = np.r_[0, np.cumsum(nx_)], np.r_[0, np.cumsum(ny_)]
-        return cls(rows, nx_, ny_, xoff, yoff, offset, flat.p[_ranges(flat.x_start[rows], nx_)],
-                   flat.q[_ranges(flat.y_start[rows], ny_)], cost,
-                   xi - flat.x_start[rows][local] + xoff[local], yj - flat.y_start[rows][local] + yoff[local])
+        return cls(rows, nx_, ny_, xoff, yoff, offset, flat.p[x_points], flat.q[y_points], cost, cx, cy,
+                   context.integral)
 
     @property
     def size(self) -> int:
@@ -476,19 +530,27 @@ class _Blocks:
 def _solve_small(context: _Context, rows: np.ndarray, distance: np.ndarray, gap: np.ndarray) -> None:
     """Solve the small blocks of pairs ``rows`` on their reduced forms and certify them at once.
 
-    Each block is first reduced (:func:`_reduce`), the reduced blocks with one row or column take
-    their closed form and the others go through the network simplex (split between the threads);
-    the solutions are expanded back and certified on the original blocks. A block whose expanded
-    solution fails the certificate is solved again without reduction, and must pass then.
+    Each block is first reduced (:func:`_reduce`); the reduced blocks are solved by
+    :func:`_solve_blocks` (closed forms where they have one or two rows or columns, the network
+    simplex otherwise) and certified against the original blocks by :func:`_check_reduced`, without
+    expanding the plans. A block whose solution fails the certificate is solved again without
+    reduction and certified on its original block, and must pass then.
     """
     blocks = _Blocks.from_pairs(context, rows)
-    plan, a, b = _solve_reduced(context, blocks)
-    primal, dual, bad = _check_blocks(blocks, plan, a, b)
+    row_group, row_offset, col_group, col_offset, reduced = _reduce(blocks)
+    context.entries_batched += blocks.cost.size
+    context.entries_reduced += reduced.cost.size
+    plan_r, a_r, b_r = _solve_blocks(context, reduced)
+    primal, dual, bad = _check_reduced(blocks, reduced, row_group, row_offset, col_group, col_offset, plan_r, a_r,
+                                       b_r)
     if bad.any():  # a reduction is exact: this guards against hash collisions
         again = np.flatnonzero(bad)
+        plan = np.zeros(blocks.cost.size)
+        a, b = np.zeros(blocks.p.size), np.zeros(blocks.q.size)
         _solve_each(context, blocks, again, blocks.p, blocks.q, blocks.cost, blocks.xoff, blocks.yoff, blocks.offset,
                     plan, a, b)
-        primal, dual, bad = _check_blocks(blocks, plan, a, b, raise_on=again)
+        primal_o, dual_o, _ = _check_blocks(blocks, plan, a, b, raise_on=again)
+        primal[again], dual[again] = primal_o[again], dual_o[again]
     distance[rows] = primal
     gap[rows] = np.abs(primal - dual)
 
@@ -505,15 +567,23 @@ def _reduce(blocks: _Blocks):
     hash of their offsets; a collision could only merge unequal rows, which the certificate on the
     original block would then catch.
 
-    Returns ``(row_group, row_offset, column_group, column_offset, groups)``: the group of each
+    Returns ``(row_group, row_offset, column_group, column_offset, reduced)``: the group of each
     compact row and column (groups numbered block after block), each point's offset from its
-    group's representative, and the reduced blocks as ``(gx, gy, gxoff, gyoff, rep_x, rep_y)``.
+    group's representative, and the reduced blocks (representative rows and columns, masses summed
+    per group) as :class:`_Blocks`.
     """
     nx_, ny_, offset = blocks.nx, blocks.ny, blocks.offset
     local_x = np.repeat(np.arange(blocks.size), nx_)
     local_y = np.repeat(np.arange(blocks.size), ny_)
     # the entry (row, first column) of every compact row
     row_first = offset[local_x] + (np.arange(nx_.sum()) - blocks.xoff[local_x]) * ny_[local_x]
+    groups = _group_integral(blocks, local_x, local_y, row_first) if blocks.integral else None
+    if groups is not None:
+        row_group, row_offset, row_rep, col_group, col_offset, col_rep = groups
+        gx = np.bincount(local_x[row_rep], minlength=blocks.size)
+        gxoff = np.r_[0, np.cumsum(gx)]
+        return _reduced_blocks(blocks, row_group, row_offset, row_rep, col_group, col_offset, col_rep, local_y, gx,
+                               gxoff)
     weights = _hash_weights(max(int(nx_.max()), int(ny_.max()), 1))
     # rows: offsets from each row's first entry, hashed with weights by column
     column = blocks.cy - blocks.yoff[local_y[blocks.cy]]
@@ -536,8 +606,65 @@ def _reduce(blocks: _Blocks):
     top = row_first[first_rep[local_y]]  # entry of each column's block's first representative row
     col_offset = blocks.cost[top + (np.arange(ny_.sum()) - blocks.yoff[local_y])] - \
         blocks.cost[top + (col_rep[col_group] - blocks.yoff[local_y])]
+    return _reduced_blocks(blocks, row_group, row_offset, row_rep, col_group, col_offset, col_rep, local_y, gx, gxoff)
+
+
+def _group_integral(blocks: _Blocks, local_x: np.ndarray, local_y: np.ndarray, row_first: np.ndarray):
+    r"""The row and column groups of :func:`_reduce` for integer costs, by exact integer hashes.
+
+    Row :math:`x` gets :math:`\sum_j w_j c_{xj} - c_{x0} \sum_j w_j` with random integer weights
+    :math:`w_j` by column, and column :math:`y` likewise with weights by row, over *all* rows (two
+    columns differ by a constant on the representative rows exactly when they do on every row,
+    the other rows being representatives plus constants). The weights are small enough (bits
+    chosen from the largest cost and block side) that every product and partial sum is an
+    integer below :math:`2^{53}`, so each hash is computed exactly in any order: rows (columns)
+    that differ by a constant always get equal hashes and are always merged, and unequal ones
+    collide with probability about :math:`2^{-\text{bits}}` (caught by the certificate).
+
+    Returns ``(row_group, row_offset, row_rep, col_group, col_offset, col_rep)``, or ``None`` when
+    exact hashes would need fewer than 16 bits of weight.
+    """
+    nx_, ny_, offset, cost = blocks.nx, blocks.ny, blocks.offset, blocks.cost
+    exact = _exact_weights(cost, max(int(nx_.max()), int(ny_.max()), 1))
+    if exact is None:
+        return None  # too large for exact integer hashes: the float hashes of _reduce
+    weights, cumulative, scale = exact
+    width = ny_[local_x]
+    column = np.arange(cost.size) - np.repeat(row_first, width)  # column of each entry within its block
+    # rows: scaled by 2**-bits (exact) so that the keys stay small for the sort of _group
+    row_hash = (np.bincount(blocks.cx, weights=cost * weights[0, column], minlength=nx_.sum())
+                - cost[row_first] * cumulative[0, width - 1]) * scale
+    row_group, row_rep = _group(local_x, row_hash)
+    row_offset = cost[row_first] - cost[row_first[row_rep[row_group]]]
+    # columns: weights by the row within the block, offsets from the block's first row
+    row_in_block = np.repeat(np.arange(nx_.sum()) - blocks.xoff[local_x], width)
+    top = offset[local_y] + (np.arange(ny_.sum()) - blocks.yoff[local_y])  # entry (first row, column)
+    col_hash = (np.bincount(blocks.cy, weights=cost * weights[1, row_in_block], minlength=ny_.sum())
+                - cost[top] * cumulative[1, nx_[local_y] - 1]) * scale
+    col_group, col_rep = _group(local_y, col_hash)
+    col_offset = cost[top] - cost[top[col_rep[col_group]]]
+    return row_group, row_offset, row_rep, col_group, col_offset, col_rep
+
+
+def _reduced_blocks(blocks: _Blocks, row_group, row_offset, row_rep, col_group, col_offset, col_rep, local_y, gx,
+                    gxoff):
+    """The return value of :func:`_reduce` from the groups of rows and columns."""
     gy = np.bincount(local_y[col_rep], minlength=blocks.size)
-    return row_group, row_offset, col_group, col_offset, (gx, gy, gxoff, np.r_[0, np.cumsum(gy)], row_rep, col_rep)
+    gyoff = np.r_[0, np.cumsum(gy)]
+    # the reduced blocks: gx[i] x gy[i] entries (representative rows and columns), masses summed per group
+    count = gx * gy
+    roffset = np.r_[0, np.cumsum(count)]
+    local = np.repeat(np.arange(blocks.size), count)
+    within = np.arange(roffset[-1]) - roffset[local]
+    g = gxoff[local] + within // gy[local]
+    h = gyoff[local] + within % gy[local]
+    rx = row_rep[g] - blocks.xoff[local]
+    ry = col_rep[h] - blocks.yoff[local]
+    reduced = _Blocks(blocks.rows, gx, gy, gxoff, gyoff, roffset,
+                      np.bincount(row_group, weights=blocks.p, minlength=row_rep.size),
+                      np.bincount(col_group, weights=blocks.q, minlength=col_rep.size),
+                      blocks.cost[blocks.offset[local] + rx * blocks.ny[local] + ry], g, h, blocks.integral)
+    return row_group, row_offset, col_group, col_offset, reduced
 
 
 def _hash_weights(size: int) -> np.ndarray:
@@ -556,9 +683,20 @@ _WEIGHTS = np.random.default_rng(0).uniform(0.5, 1.5, size=(2, 1024))
 def _group(block: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Group points by (block, key): ``(group of each point, representative point of each group)``.
 
-    Groups are numbered block after block; the representative is the first point of its group.
+    Groups are numbered block after block; the representative is the first point of its group in
+    the sorted order. The points are sorted by the single key ``block * span + key`` with ``span``
+    more than twice the largest ``|key|``: blocks stay apart and in order (the gap between two
+    blocks' ranges is at least 1, far above the rounding while ``block * span`` stays below
+    ``2**50``), and a group is a run of points with equal block *and* equal key, so rounding can
+    only split a group (a merge missed), never join unequal keys.
     """
-    order = np.lexsort((key, block))  # stable: within a group, points keep their order
+    if key.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    span = 2.0 * float(np.abs(key).max()) + 1.0
+    if span * (float(block[-1]) + 1.0) < 2.0 ** 50:
+        order = np.argsort(block * span + key)  # one sort of floats: several times faster than lexsort
+    else:
+        order = np.lexsort((key, block))
     new = np.r_[True, (block[order][1:] != block[order][:-1]) | (key[order][1:] != key[order][:-1])]
     group_sorted = np.cumsum(new) - 1
     group = np.empty(key.size, dtype=np.int64)
@@ -566,48 +704,130 @@ def _group(block: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return group, order[new]
 
 
-def _solve_reduced(context: _Context, blocks: _Blocks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Plan (per entry) and duals (per compact row and column) of every block, through its reduction."""
-    row_group, row_offset, col_group, col_offset, (gx, gy, gxoff, gyoff, row_rep, col_rep) = _reduce(blocks)
+def _solve_blocks(context: _Context, blocks: _Blocks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Plan (per entry) and duals (per compact row and column) of every block.
+
+    One row or one column: everything moves along it (duals 0 on the single point, the costs on
+    the other side). Two columns or two rows: the closed form of :func:`_two_sides`, for all such
+    blocks of a size at once. The other blocks go to the network simplex (split between the threads).
+    """
     n_blocks = blocks.size
-    # reduced blocks: gx[i] x gy[i] entries, masses summed per group
-    big_p = np.bincount(row_group, weights=blocks.p, minlength=row_rep.size)
-    big_q = np.bincount(col_group, weights=blocks.q, minlength=col_rep.size)
-    count = gx * gy
-    roffset = np.r_[0, np.cumsum(count)]
-    local = np.repeat(np.arange(n_blocks), count)
-    within = np.arange(roffset[-1]) - roffset[local]
-    g = gxoff[local] + within // gy[local]
-    h = gyoff[local] + within % gy[local]
-    # entry of (representative row, representative column) in the original block
-    rx = row_rep[g] - blocks.xoff[local]
-    ry = col_rep[h] - blocks.yoff[local]
-    reduced_cost = blocks.cost[blocks.offset[local] + rx * blocks.ny[local] + ry]
-    plan_r = np.zeros(roffset[-1])
-    a_r = np.zeros(row_rep.size)
-    b_r = np.zeros(col_rep.size)
-    # one row: everything goes along it (duals 0 and the costs); one column: likewise
-    one_row = gx == 1
-    one_col = (gy == 1) & ~one_row
-    entry_one_row = one_row[local]
-    plan_r[entry_one_row] = big_q[h[entry_one_row]]
-    b_r[h[entry_one_row]] = reduced_cost[entry_one_row]
-    entry_one_col = one_col[local]
-    plan_r[entry_one_col] = big_p[g[entry_one_col]]
-    a_r[g[entry_one_col]] = reduced_cost[entry_one_col]
-    hard = np.flatnonzero(~one_row & ~one_col)
+    nx_, ny_ = blocks.nx, blocks.ny
+    plan = np.zeros(blocks.cost.size)
+    a = np.zeros(blocks.p.size)
+    b = np.zeros(blocks.q.size)
+    one_row = nx_ == 1
+    one_col = (ny_ == 1) & ~one_row
+    local = np.repeat(np.arange(n_blocks), blocks.offset[1:] - blocks.offset[:-1])
+    entry = one_row[local]
+    plan[entry] = blocks.q[blocks.cy[entry]]
+    b[blocks.cy[entry]] = blocks.cost[entry]
+    entry = one_col[local]
+    plan[entry] = blocks.p[blocks.cx[entry]]
+    a[blocks.cx[entry]] = blocks.cost[entry]
+    two_col = (ny_ == 2) & (nx_ >= 2)
+    two_row = (nx_ == 2) & (ny_ >= 3)
+    for size in np.unique(nx_[two_col]).tolist():
+        which = np.flatnonzero(two_col & (nx_ == size))
+        # entries (block, row, column), rows as the items; column 0 takes q of its first column
+        entries = blocks.offset[which][:, None, None] + np.arange(2 * size).reshape(1, size, 2)
+        cost = blocks.cost[entries]
+        points = blocks.xoff[which][:, None] + np.arange(size)
+        first_col = blocks.yoff[which]
+        flow0, flow1, item_dual, side_dual = _two_sides(cost[:, :, 0], cost[:, :, 1], blocks.p[points],
+                                                        blocks.q[first_col])
+        plan[entries[:, :, 0]], plan[entries[:, :, 1]] = flow0, flow1
+        a[points] = item_dual
+        b[first_col] = side_dual
+    for size in np.unique(ny_[two_row]).tolist():
+        which = np.flatnonzero(two_row & (ny_ == size))
+        # the transpose: columns as the items, row 0 gives p of its first row
+        entries = blocks.offset[which][:, None, None] + np.arange(2 * size).reshape(1, 2, size)
+        cost = blocks.cost[entries]
+        points = blocks.yoff[which][:, None] + np.arange(size)
+        first_row = blocks.xoff[which]
+        flow0, flow1, item_dual, side_dual = _two_sides(cost[:, 0], cost[:, 1], blocks.q[points], blocks.p[first_row])
+        plan[entries[:, 0]], plan[entries[:, 1]] = flow0, flow1
+        b[points] = item_dual
+        a[first_row] = side_dual
+    hard = np.flatnonzero(~one_row & ~one_col & ~two_col & ~two_row)
     if hard.size:
-        _solve_each(context, blocks, hard, big_p, big_q, reduced_cost, gxoff, gyoff, roffset, plan_r, a_r, b_r)
-    # expand: split each reduced entry over its rows and columns in proportion to their masses
-    block = np.repeat(np.arange(n_blocks), blocks.nx * blocks.ny)
-    red_entry = roffset[block] + (row_group[blocks.cx] - gxoff[block]) * gy[block] + \
-        (col_group[blocks.cy] - gyoff[block])
-    share_x = blocks.p / big_p[row_group]
-    share_y = blocks.q / big_q[col_group]
-    plan = plan_r[red_entry] * share_x[blocks.cx] * share_y[blocks.cy]
+        _solve_each(context, blocks, hard, blocks.p, blocks.q, blocks.cost, blocks.xoff, blocks.yoff, blocks.offset,
+                    plan, a, b)
+    return plan, a, b
+
+
+def _two_sides(cost0: np.ndarray, cost1: np.ndarray, mass: np.ndarray, demand0: np.ndarray):
+    r"""Transport from ``k`` items to two sides, for ``m`` problems at once (arrays ``(m, k)``).
+
+    Item :math:`i` holds ``mass`` :math:`s_i`; side 0 takes :math:`D_0` (``demand0``), side 1 the
+    rest, at costs ``cost0`` and ``cost1``. Any plan is fixed by the amounts :math:`f_i` sent to
+    side 0, at cost :math:`\sum_i s_i c^1_i + \sum_i f_i (c^0_i - c^1_i)`: a fractional knapsack,
+    solved exactly by filling side 0 from the items of smallest :math:`\delta_i = c^0_i - c^1_i`
+    up. With :math:`\kappa` the last item that sends anything to side 0, the duals
+    :math:`\beta_0 = \delta_\kappa`, :math:`\beta_1 = 0`, :math:`\alpha_i = c^1_i + \min(\delta_i -
+    \delta_\kappa, 0)` are feasible (:math:`\alpha_i + \beta_0 = c^1_i + \min(\delta_i, \delta_\kappa)
+    \le c^0_i`, :math:`\alpha_i \le c^1_i`) and tight wherever the plan moves mass (items before
+    :math:`\kappa` send only to side 0, items after it only to side 1), so both are optimal. The
+    same holds for two rows and ``k`` columns, transposed. The caller's certificate checks the
+    result in any case.
+
+    Returns ``(flow to side 0, flow to side 1, item duals, side-0 dual)`` (the side-1 dual is 0).
+    """
+    delta = cost0 - cost1
+    order = np.argsort(delta, axis=1, kind="stable")
+    sorted_mass = np.take_along_axis(mass, order, axis=1)
+    before = np.cumsum(sorted_mass, axis=1) - sorted_mass
+    sent = np.clip(demand0[:, None] - before, 0.0, sorted_mass)
+    last = np.maximum(np.count_nonzero(before < demand0[:, None], axis=1) - 1, 0)
+    problem = np.arange(delta.shape[0])
+    side_dual = delta[problem, order[problem, last]]
+    flow0 = np.empty_like(sent)
+    np.put_along_axis(flow0, order, sent, axis=1)
+    item_dual = cost1 + np.minimum(delta - side_dual[:, None], 0.0)
+    return flow0, mass - flow0, item_dual, side_dual
+
+
+def _check_reduced(blocks: _Blocks, reduced: _Blocks, row_group, row_offset, col_group, col_offset, plan_r, a_r,
+                   b_r):
+    r"""Certificate of every block's reduced solution on its original block: ``(primal, dual, failed)``.
+
+    The reduced solution stands for the plan :math:`\pi_{xy} = \pi'_{gh} p_x q_y / (P_g Q_h)`
+    (:math:`g, h` the groups of :math:`x, y`, :math:`P, Q` their masses) and the duals
+    :math:`a_x = a'_g + \delta_x`, :math:`b_y = b'_h + \epsilon_y` (the offsets of :func:`_reduce`).
+    The certificate is that of :func:`_certify`, on the original block, for that plan and those duals:
+    dual feasibility :math:`a_x + b_y \le d(x, y)` on every original entry; the primal value
+    :math:`\sum_{gh} \pi'_{gh} M_{gh} / (P_g Q_h)` with :math:`M_{gh} = \sum_{x \in g, y \in h} p_x q_y
+    d(x, y)` (the cost of :math:`\pi` on the original costs, whether or not the reduction is exact);
+    the marginals, whose errors are those of the reduced plan scaled by :math:`p_x / P_g \le 1`
+    (resp. :math:`q_y / Q_h`), so bounded by the reduced plan's. The plan itself is never formed.
+    """
+    n_blocks = blocks.size
+    cost, starts, cx, cy = blocks.cost, blocks.offset[:-1], blocks.cx, blocks.cy
+    p, q = blocks.p, blocks.q
     a = a_r[row_group] + row_offset
     b = b_r[col_group] + col_offset
-    return plan, a, b
+    slack = np.maximum.reduceat(a[cx] + b[cy] - cost, starts)
+    cost_max = np.maximum.reduceat(cost, starts)
+    x_block = np.repeat(np.arange(n_blocks), blocks.nx)
+    y_block = np.repeat(np.arange(n_blocks), blocks.ny)
+    dual = np.bincount(x_block, weights=a * p, minlength=n_blocks) + np.bincount(y_block, weights=b * q,
+                                                                                  minlength=n_blocks)
+    # the entry of each original row's group (first column) and each column's group, in the reduced blocks
+    row_part = reduced.offset[x_block] + (row_group - reduced.xoff[x_block]) * reduced.ny[x_block]
+    col_part = col_group - reduced.yoff[y_block]
+    moment = np.bincount(row_part[cx] + col_part[cy], weights=cost * p[cx] * q[cy], minlength=reduced.cost.size)
+    pq = reduced.p[reduced.cx] * reduced.q[reduced.cy]
+    primal = np.add.reduceat(plan_r * moment / pq, reduced.offset[:-1])
+    row_sum = np.bincount(reduced.cx, weights=plan_r, minlength=reduced.p.size)
+    col_sum = np.bincount(reduced.cy, weights=plan_r, minlength=reduced.q.size)
+    marginal = np.maximum(np.maximum.reduceat(np.abs(row_sum - reduced.p), reduced.xoff[:-1]),
+                          np.maximum.reduceat(np.abs(col_sum - reduced.q), reduced.yoff[:-1]))
+    a_max = np.maximum.reduceat(np.abs(a), blocks.xoff[:-1])
+    b_max = np.maximum.reduceat(np.abs(b), blocks.yoff[:-1])
+    total = np.bincount(x_block, weights=p, minlength=n_blocks)
+    failed = _failures(primal, dual, slack, marginal, total, cost_max + a_max + b_max, blocks.nx + blocks.ny)
+    return primal, dual, failed
 
 
 def _solve_each(context: _Context, blocks: _Blocks, which: np.ndarray, p: np.ndarray, q: np.ndarray,
@@ -622,10 +842,20 @@ def _solve_each(context: _Context, blocks: _Blocks, which: np.ndarray, p: np.nda
                       yoff[which].tolist(), yoff[which + 1].tolist(), offset[which].tolist(),
                       offset[which + 1].tolist(), strict=True))
 
+    emd_c = _EMD_C if _network_simplex_engine() == "emd_c" else None
+
     def run(items) -> None:
         for row, xs, xe, ys, ye, cs, ce in items:
-            block_plan, a[xs:xe], b[ys:ye], code = _network_simplex(p[xs:xe], q[ys:ye],
-                                                                    cost[cs:ce].reshape(xe - xs, ye - ys))
+            if ce - cs > _SORTED_SIMPLEX:
+                plan[cs:ce], a[xs:xe], b[ys:ye] = (part.ravel() for part in _solve_sorted(
+                    row, cost[cs:ce].reshape(xe - xs, ye - ys), p[xs:xe], q[ys:ye]))
+                continue
+            if emd_c is not None:  # the compiled solver called directly: most blocks take a few microseconds
+                block_plan, _, a[xs:xe], b[ys:ye], code = emd_c(
+                    p[xs:xe], q[ys:ye], cost[cs:ce].reshape(xe - xs, ye - ys), max(100_000, 50 * (ce - cs)), 1)
+            else:
+                block_plan, a[xs:xe], b[ys:ye], code = _network_simplex(p[xs:xe], q[ys:ye],
+                                                                        cost[cs:ce].reshape(xe - xs, ye - ys))
             if code != 1:
                 raise RuntimeError(f"the network simplex did not reach an optimum on pair {row} (result code {code})")
             plan[cs:ce] = block_plan.ravel()
@@ -675,8 +905,9 @@ def _solve_block(context: _Context, row: int) -> tuple[float, float]:
 
     The reduction is that of :func:`_reduce` on one dense block (:func:`_reduce_block`); rows and
     columns go to the simplex by increasing sums of their costs, an order in which it pivots less
-    on the degenerate blocks of unit lengths (about 15% faster on polblogs). The certificate is
-    computed on the original block.
+    on the degenerate blocks of unit lengths (about 15% faster on polblogs). A reduced solution is
+    certified on the original block without expanding its plan (:func:`_certify_reduced_block`);
+    if that fails (a hash collision), the block is solved again unreduced and certified.
     """
     flat = context.flat
     xs, xe = int(flat.x_start[row]), int(flat.x_start[row + 1])
@@ -688,10 +919,8 @@ def _solve_block(context: _Context, row: int) -> tuple[float, float]:
         i, j = np.argwhere(~np.isfinite(cost))[0]
         _raise_unreached(context, row, int(x[i]), int(y[j]))
     p, q = flat.p[xs:xe], flat.q[ys:ye]
-    reduced = _reduce_block(cost, p, q)
-    if reduced is None:
-        plan, a, b = _solve_sorted(row, cost, p, q)
-    else:
+    reduced = _reduce_block(cost, p, q, context.integral)
+    if reduced is not None:
         rows_of, row_shift, cols_of, col_shift, reps_x, reps_y = reduced
         big_p = np.bincount(rows_of, weights=p, minlength=reps_x.size)
         big_q = np.bincount(cols_of, weights=q, minlength=reps_y.size)
@@ -702,10 +931,36 @@ def _solve_block(context: _Context, row: int) -> tuple[float, float]:
             plan_r, a_r, b_r = big_p[:, None], small[:, 0], np.zeros(1)
         else:
             plan_r, a_r, b_r = _solve_sorted(row, small, big_p, big_q)
-        plan = plan_r[rows_of[:, None], cols_of[None, :]] * np.outer(p / big_p[rows_of], q / big_q[cols_of])
-        a = a_r[rows_of] + row_shift
-        b = b_r[cols_of] + col_shift
+        result = _certify_reduced_block(cost, cost_max, p, q, rows_of, cols_of, big_p, big_q, plan_r,
+                                        a_r[rows_of] + row_shift, b_r[cols_of] + col_shift)
+        if result is not None:
+            return result
+    plan, a, b = _solve_sorted(row, cost, p, q)
     return _certify_block(row, cost, cost_max, p, q, plan, a, b)
+
+
+def _certify_reduced_block(cost, cost_max: float, p, q, rows_of, cols_of, big_p, big_q, plan_r, a, b):
+    r"""The certificate of :func:`_check_reduced` for one dense block: ``(primal, gap)``, or ``None`` if it fails.
+
+    ``a`` and ``b`` are the expanded duals; the plan stays reduced (``plan_r``, groups
+    ``rows_of`` and ``cols_of`` with masses ``big_p`` and ``big_q``). Dual feasibility is checked
+    on every entry of the original block, and the primal value is that of the expanded plan on the
+    original costs, from the group sums :math:`M_{gh} = \sum_{x \in g, y \in h} p_x q_y d(x, y)`.
+    """
+    slack = float((a[:, None] + (b - cost)).max())
+    dual = float((a * p).sum() + (b * q).sum())
+    # M: every entry's p_x q_y d(x, y) added up by (row group, column group)
+    entry = (rows_of * big_q.size)[:, None] + cols_of[None, :]
+    moment = np.bincount(entry.ravel(), weights=(cost * np.outer(p, q)).ravel(), minlength=plan_r.size)
+    moment = moment.reshape(plan_r.shape)
+    primal = float((plan_r * moment / np.outer(big_p, big_q)).sum())
+    marginal = max(float(np.abs(plan_r.sum(axis=1) - big_p).max()), float(np.abs(plan_r.sum(axis=0) - big_q).max()))
+    magnitude = cost_max + float(np.abs(a).max()) + float(np.abs(b).max())
+    total = float(p.sum())
+    tol = 8.0 * (p.size + q.size) * _EPS
+    if slack > tol * magnitude or marginal > tol * total or abs(primal - dual) > tol * total * magnitude:
+        return None
+    return primal, abs(primal - dual)
 
 
 def _solve_sorted(row: int, cost: np.ndarray, p: np.ndarray, q: np.ndarray):
@@ -724,28 +979,70 @@ def _solve_sorted(row: int, cost: np.ndarray, p: np.ndarray, q: np.ndarray):
     return plan, a, b
 
 
-def _reduce_block(cost: np.ndarray, p: np.ndarray, q: np.ndarray):
+def _reduce_block(cost: np.ndarray, p: np.ndarray, q: np.ndarray, integral: bool = False):
     """:func:`_reduce` on one dense block, or ``None`` when it merges less than a tenth of the block.
 
-    Returns ``(group of each row, row offsets, group of each column, column offsets, representative
-    rows, representative columns)``.
+    With integer costs (``integral``) the hashes are exact integers, as in
+    :func:`_group_integral`; otherwise random float weights. Returns ``(group of each row, row
+    offsets, group of each column, column offsets, representative rows, representative columns)``.
     """
     nx_, ny_ = cost.shape
-    weights = _hash_weights(max(nx_, ny_))
-    row_key = ((cost - cost[:, :1]) * weights[0, :ny_]).sum(axis=1)
-    _, reps_x, rows_of = np.unique(row_key, return_index=True, return_inverse=True)
+    exact = _exact_weights(cost, max(nx_, ny_)) if integral else None
+    if exact is not None:
+        weights, total, _ = exact
+        row_key = np.einsum("ij,j->i", cost, weights[0, :ny_]) - cost[:, 0] * total[0, ny_ - 1]
+    else:
+        weights = _hash_weights(max(nx_, ny_))
+        row_key = ((cost - cost[:, :1]) * weights[0, :ny_]).sum(axis=1)
+    rows_of, reps_x = _group_keys(row_key)
     if reps_x.size > 0.9 * nx_:
         return None  # (checking the columns too would cost more than it saves on such blocks)
-    rows_of = rows_of.ravel()
     reduced = cost[reps_x]
-    col_key = ((reduced - reduced[:1]) * weights[1, :reps_x.size, None]).sum(axis=0)
-    _, reps_y, cols_of = np.unique(col_key, return_index=True, return_inverse=True)
-    cols_of = cols_of.ravel()
+    if exact is not None:
+        col_key = np.einsum("ij,i->j", reduced, weights[1, :reps_x.size]) - reduced[0] * total[1, reps_x.size - 1]
+    else:
+        col_key = ((reduced - reduced[:1]) * weights[1, :reps_x.size, None]).sum(axis=0)
+    cols_of, reps_y = _group_keys(col_key)
     if reps_x.size * reps_y.size > 0.9 * cost.size:
         return None
     row_shift = cost[:, 0] - cost[reps_x[rows_of], 0]
     col_shift = reduced[0] - reduced[0, reps_y[cols_of]]
     return rows_of, row_shift, cols_of, col_shift, reps_x, reps_y
+
+
+def _group_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points with equal keys: ``(group of each point, representative of each group)``, groups by key."""
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    new = np.empty(key.size, dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    group = np.empty(key.size, dtype=np.int64)
+    group[order] = np.cumsum(new) - 1
+    return group, order[new]
+
+
+def _exact_weights(cost: np.ndarray, side: int):
+    """Integer hash weights ``(2, side)``, their running sums and ``2**-bits``, or ``None``.
+
+    For integer costs: the weights have as many bits as keep every product and partial sum of a
+    hash of a row or column of ``cost`` (at most ``side`` long) an integer below ``2**53`` (see
+    :func:`_group_integral`); ``None`` when that leaves fewer than 16 bits.
+    """
+    largest = float(np.abs(cost).max()) if cost.size else 0.0
+    bits = min(40, 52 - int(np.ceil(np.log2(largest + 1.0))) - int(np.ceil(np.log2(side + 1.0))) - 1)
+    if bits < 16:
+        return None
+    global _EXACT_WEIGHTS
+    raw = _EXACT_WEIGHTS  # one read: another thread may replace it meanwhile
+    if raw.shape[1] < side:
+        raw = np.random.default_rng(1).integers(0, 2 ** 40, size=(2, max(side, 2 * raw.shape[1]))).astype(np.float64)
+        _EXACT_WEIGHTS = raw
+    weights = np.floor(raw[:, :side] * 2.0 ** (bits - 40))  # the top bits: integers below 2**bits
+    return weights, np.cumsum(weights, axis=1), 2.0 ** -bits
+
+
+_EXACT_WEIGHTS = np.random.default_rng(1).integers(0, 2 ** 40, size=(2, 1024)).astype(np.float64)
 
 
 def _certify_block(row: int, cost: np.ndarray, cost_max: float, p: np.ndarray, q: np.ndarray, plan: np.ndarray,

@@ -176,11 +176,91 @@ def test_a_wrong_reduction_is_caught_by_the_certificate_and_solved_again(monkeyp
         graph.edges[a, b].pop("weight")
     mu, nu = _curvature_pairs(graph)
     expected = wasserstein_local(graph, mu, nu, radius=3.0).distance
-    # zero hash weights put every row of a block in one group: most merges are then wrong
+    # zero hash weights (float ones, and the exact integer ones of unit lengths) put every row of a
+    # block in one group: most merges are then wrong
     monkeypatch.setattr(local, "_hash_weights", lambda size: np.zeros((2, size)))
-    again = wasserstein_local(graph, mu, nu, radius=3.0)
-    np.testing.assert_allclose(again.distance, expected, rtol=1e-13, atol=1e-14)
-    np.testing.assert_allclose(again.distance, _dense_oracle(graph, mu.toarray(), nu.toarray()), rtol=1e-12)
+    monkeypatch.setattr(local, "_exact_weights",
+                        lambda cost, side: (np.zeros((2, side)), np.zeros((2, side)), 1.0))
+    failed = []
+    check = local._check_reduced
+    certify = local._certify_reduced_block
+
+    def counting_check(*args):
+        result = check(*args)
+        failed.append(int(result[2].sum()))
+        return result
+
+    def counting_certify(*args):
+        result = certify(*args)
+        failed.append(int(result is None))
+        return result
+
+    monkeypatch.setattr(local, "_check_reduced", counting_check)
+    monkeypatch.setattr(local, "_certify_reduced_block", counting_certify)
+    oracle = _dense_oracle(graph, mu.toarray(), nu.toarray())
+    for large_block in (4096, 0):  # the batched blocks, then every hard block alone
+        monkeypatch.setattr(local, "_LARGE_BLOCK", large_block)
+        failed.clear()
+        again = wasserstein_local(graph, mu, nu, radius=3.0)
+        assert sum(failed) > 0  # the wrong reductions were caught, and the blocks solved again
+        np.testing.assert_allclose(again.distance, expected, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(again.distance, oracle, rtol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_two_rows_or_two_columns_closed_form_equals_pot(weighted):
+    import graphwgan.ot.local as local
+
+    rng = np.random.default_rng(11)
+    for k in (2, 3, 7):
+        m = 40
+        cost0 = rng.integers(1, 4, (m, k)).astype(float)
+        cost1 = rng.integers(1, 4, (m, k)).astype(float)
+        if weighted:
+            cost0 += rng.random((m, k))
+            cost1 += rng.random((m, k))
+        mass = rng.random((m, k))
+        mass /= mass.sum(axis=1, keepdims=True)
+        demand0 = rng.random(m) * 0.999 + 0.0005
+        flow0, flow1, item_dual, side_dual = local._two_sides(cost0, cost1, mass, demand0)
+        for i in range(m):
+            cost = np.stack([cost0[i], cost1[i]], axis=1)
+            value = ot.emd2(mass[i], np.array([demand0[i], 1 - demand0[i]]), cost)
+            np.testing.assert_allclose((flow0[i] * cost0[i] + flow1[i] * cost1[i]).sum(), value, rtol=1e-13)
+            np.testing.assert_allclose(flow0[i].sum(), demand0[i], rtol=1e-13)
+            assert np.all(flow0[i] >= 0) and np.all(flow1[i] >= -1e-16)
+            # feasible duals with the same value: the plan is optimal
+            assert np.all(item_dual[i] + side_dual[i] <= cost0[i] + 1e-13)
+            assert np.all(item_dual[i] <= cost1[i] + 1e-13)
+            np.testing.assert_allclose((item_dual[i] * mass[i]).sum() + side_dual[i] * demand0[i], value, rtol=1e-12)
+
+
+@pytest.mark.parametrize("family", ["star", "path", "tree", "karate", "powerlaw", "dense"])
+def test_every_block_shape_equals_dense_oracle(monkeypatch, family):
+    """Curvature-like pairs on graphs whose reduced blocks have one or two rows or columns (stars,
+    paths, trees), a mix (karate, a power-law cluster graph) and large blocks (a dense random graph);
+    the batched and the one-at-a-time paths, on one thread and on several."""
+    import graphwgan.ot.local as local
+
+    graph = {
+        "star": nx.star_graph(9),
+        "path": nx.path_graph(12),
+        "tree": nx.random_labeled_tree(60, seed=3),
+        "karate": nx.karate_club_graph(),
+        "powerlaw": nx.powerlaw_cluster_graph(150, 3, 0.5, seed=7),
+        "dense": nx.gnp_random_graph(60, 0.5, seed=5),
+    }[family]
+    graph = nx.convert_node_labels_to_integers(graph)
+    for a, b in graph.edges:
+        graph.edges[a, b].pop("weight", None)
+    mu, nu = _curvature_pairs(graph)
+    oracle = _dense_oracle(graph, mu.toarray(), nu.toarray())
+    for large_block in (4096, 64, 0):
+        monkeypatch.setattr(local, "_LARGE_BLOCK", large_block)
+        for n_jobs in (1, 2):
+            result = wasserstein_local(graph, mu, nu, radius=3.0, n_jobs=n_jobs)
+            np.testing.assert_allclose(result.distance, oracle, rtol=1e-12, atol=1e-13)
+            assert np.all(result.duality_gap <= 1e-12)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -237,3 +317,34 @@ def test_pot_compiled_solver_is_checked_before_use(monkeypatch):
     monkeypatch.setattr(local, "_ENGINE", None)
     assert local._network_simplex_engine() == "ot.emd"
     monkeypatch.setattr(local, "_ENGINE", None)  # the next test resolves the engine again
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_two_point_sides_through_the_solver_equal_dense_oracle(monkeypatch, weighted):
+    import graphwgan.ot.local as local
+
+    graph = nx.convert_node_labels_to_integers(nx.grid_2d_graph(7, 6))
+    if weighted:
+        graph = _weighted(graph, seed=4)
+    rng = np.random.default_rng(8)
+    n = graph.number_of_nodes()
+    mu, nu = np.zeros((60, n)), np.zeros((60, n))
+    for row in range(60):
+        nodes = rng.choice(n, 7, replace=False)
+        two, many = (nodes[:2], nodes[2:]) if row % 2 else (nodes[5:], nodes[:5])
+        mu[row, two] = rng.random(2) + 0.1
+        nu[row, many] = rng.random(5) + 0.1
+        if row % 4 >= 2:
+            mu[row], nu[row] = nu[row].copy(), mu[row].copy()
+        nu[row] *= mu[row].sum() / nu[row].sum()
+    shapes = []
+    solve = local._solve_blocks
+
+    def recording(context, blocks):
+        shapes.extend(zip(blocks.nx.tolist(), blocks.ny.tolist(), strict=True))
+        return solve(context, blocks)
+
+    monkeypatch.setattr(local, "_solve_blocks", recording)
+    result = wasserstein_local(graph, mu, nu)
+    np.testing.assert_allclose(result.distance, _dense_oracle(graph, mu, nu), rtol=1e-12, atol=1e-13)
+    assert any(a == 2 and b >= 3 for a, b in shapes) and any(b == 2 and a >= 3 for a, b in shapes)
