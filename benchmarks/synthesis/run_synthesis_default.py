@@ -83,6 +83,9 @@ NOTES = [
     "stationary law's GMRES products through one sparse matrix, the same fit (the same overlaps, epoch for "
     "epoch) took 925 s, EO 0.512 first seen after 12.7 min. The table shows the last. Triangles are 0.55 times "
     "the real count there (no target on Coauthor-Physics; PubMed's is within 25 %).",
+    "- Coauthor-Physics, CELL (`CELL(random_state=0)`, commit 4dd455e, one thread, load average 1-2.1): stopped by "
+    "the row's 30-minute limit (`timeout 1800`) without a row; on PubMed the same CELL ran its 1,000 epochs "
+    "(549 s) and ended at EO 0.506.",
 ]
 
 
