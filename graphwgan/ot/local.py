@@ -956,9 +956,7 @@ def _certify_reduced_block(cost, cost_max: float, p, q, rows_of, cols_of, big_p,
     primal = float((plan_r * moment / np.outer(big_p, big_q)).sum())
     marginal = max(float(np.abs(plan_r.sum(axis=1) - big_p).max()), float(np.abs(plan_r.sum(axis=0) - big_q).max()))
     magnitude = cost_max + float(np.abs(a).max()) + float(np.abs(b).max())
-    total = float(p.sum())
-    tol = 8.0 * (p.size + q.size) * _EPS
-    if slack > tol * magnitude or marginal > tol * total or abs(primal - dual) > tol * total * magnitude:
+    if _failures(primal, dual, slack, marginal, float(p.sum()), magnitude, p.size + q.size):
         return None
     return primal, abs(primal - dual)
 
@@ -1055,8 +1053,7 @@ def _certify_block(row: int, cost: np.ndarray, cost_max: float, p: np.ndarray, q
     marginal = max(float(np.abs(plan.sum(axis=1) - p).max()), float(np.abs(plan.sum(axis=0) - q).max()))
     magnitude = cost_max + float(np.abs(a).max()) + float(np.abs(b).max())
     total = float(p.sum())
-    tol = 8.0 * (p.size + q.size) * _EPS
-    if slack > tol * magnitude or marginal > tol * total or abs(primal - dual) > tol * total * magnitude:
+    if _failures(primal, dual, slack, marginal, total, magnitude, p.size + q.size):
         _certify(np.array([row]), np.array([primal]), np.array([dual]), np.array([slack]), np.array([marginal]),
                  np.array([total]), np.array([magnitude]), np.array([p.size + q.size]))
     return primal, abs(primal - dual)

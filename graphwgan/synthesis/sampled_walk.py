@@ -272,8 +272,10 @@ def _block_scores(balls, values, reverse, pi, start, stop):
     return local, columns, scores
 
 
-def sampled_edge_keys(source, target, balls, lse, pi, num_edges, generator):
+def sampled_edge_keys(source, target, balls, lse, pi, num_edges, generator, probabilities=None):
     r"""Keys ``u * n + v`` (``u < v``, sorted) of a graph drawn as in the module docstring.
+
+    ``probabilities``: :func:`ball_probabilities` for this ``lse`` when the caller has them already.
 
     Stage 1 (one neighbour per node, so none is isolated) draws from the node's ball row of
     :math:`S`, or outside the ball with the probability of the outside flow of the row. Stage 2
@@ -286,7 +288,9 @@ def sampled_edge_keys(source, target, balls, lse, pi, num_edges, generator):
     source, target, lse, pi = source.cpu(), target.cpu(), lse.cpu(), pi.cpu()
     balls = HopBalls(balls.radius, balls.indptr, balls.indices.cpu(), balls.hops.cpu())
     n = source.shape[0]
-    values, rest = ball_probabilities(source, target, balls, lse)  # float32: 4 bytes an entry, widened per block
+    if probabilities is None:
+        probabilities = ball_probabilities(source, target, balls, lse)
+    values, rest = (part.cpu() for part in probabilities)  # float32: 4 bytes an entry, widened per block
     reverse = _reverse_entries(balls)
     outside_flow = (pi * rest).double()
     flow_total = float(outside_flow.sum())
@@ -380,6 +384,7 @@ class SampledWalk:
             gains = torch.from_numpy(transport_gains(cap, self.balls.radius)).to(device)
             self.transport = (weight, cap, gains)
         self.warm = degrees / self.edges_total
+        self._probabilities = None  # (lse, values, rest) of the last evaluation, for its sample
 
     def _picks(self, count, generator, device):
         import torch
@@ -401,8 +406,14 @@ class SampledWalk:
         outside = outside_distribution(source, target, self.balls, lse, rest, self.warm, generator)
         pi, passes = sampled_stationary(self.balls, values, rest, outside, self.warm)
         self.warm = pi
+        self._probabilities = (lse, values, rest)
         return pi, lse, passes
 
     def sample_keys(self, source, target, lse, pi, num_edges, generator):
-        """Keys of a sampled graph (:func:`sampled_edge_keys`)."""
-        return sampled_edge_keys(source, target, self.balls, lse, pi, num_edges, generator)
+        """Keys of a sampled graph (:func:`sampled_edge_keys`), reusing the last evaluation's ball probabilities.
+
+        They are reused only for the ``lse`` that evaluation returned, and dropped after this call.
+        """
+        last, self._probabilities = self._probabilities, None
+        probabilities = last[1:] if last is not None and last[0] is lse else None
+        return sampled_edge_keys(source, target, self.balls, lse, pi, num_edges, generator, probabilities)
