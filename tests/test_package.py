@@ -34,7 +34,8 @@ def _release(text):
 # The releases the test suite was last run with when the floors were set; a floor below one of these
 # admits versions nobody tests (scipy 1.13, once admitted by ``scipy>=1.10``, fails ``graphwgan synth``).
 _TESTED_FLOORS = {"torch": "2.13", "torch-geometric": "2.8", "networkx": "3.6", "scipy": "1.17", "numpy": "2.4",
-                  "POT": "0.9.7", "tqdm": "4.70", "pylmcf": "1.3"}
+                  "POT": "0.9.7", "tqdm": "4.70", "pylmcf": "1.3",
+                  "numba": "0.68"}
 
 
 def test_declared_lower_bounds_are_tested_versions():

@@ -71,6 +71,11 @@ _UNREACHED = 255
 # breadth-first levels (uint8) to distances: level k is distance k, _UNREACHED is infinite
 _LEVEL_COST = np.where(np.arange(256) == _UNREACHED, np.inf, np.arange(256, dtype=np.float64))
 _EPS = np.finfo(np.float64).eps
+# unit lengths: the compiled primal-dual solver (graphwgan.ot._integer_transport) takes the hard
+# blocks once they hold this many cost entries in all (below it, loading the compiled code costs
+# more than it saves), each block up to _INTEGER_MAX_BLOCK entries
+_INTEGER_MIN_ENTRIES = 1_000_000
+_INTEGER_MAX_BLOCK = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -264,9 +269,11 @@ def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool
     per_chunk = max(1, _ROW_BUDGET // max(n, 1))
     position = np.full(n, -1, dtype=np.int64)
     pattern = adjacency.astype(np.float32) if unit else None
-    hard_pairs = int(np.count_nonzero((flat.x_count > 1) & (flat.y_count > 1)))
+    hard = (flat.x_count > 1) & (flat.y_count > 1)
+    hard_pairs = int(np.count_nonzero(hard))
     pool = ThreadPoolExecutor(workers) if workers > 1 and hard_pairs >= 2 * workers else None
-    context = _Context(flat, position, limits, components, pool, workers, integral=unit)
+    context = _Context(flat, position, limits, components, pool, workers, integral=unit,
+                       compiled=unit and int(pairs[hard].sum()) >= _INTEGER_MIN_ENTRIES, solved=np.zeros(k, dtype=bool))
     _network_simplex_engine()  # resolved once, before any thread calls it
     bar = tqdm(total=k, desc="W1", unit="pair", disable=not show, file=sys.stderr, leave=False)
     try:
@@ -287,6 +294,10 @@ def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool
             else:
                 context.rows = _distance_rows(adjacency, pattern, source_nodes, limit, unit)
                 context.level_cost = _LEVEL_COST
+            if context.compiled and context.rows.dtype == np.uint8:
+                # the hard pairs of the chunk in one call: the rest below handles what it leaves
+                chunk = start + np.flatnonzero(hard[start:stop] & (pairs[start:stop] <= _INTEGER_MAX_BLOCK))
+                context.solved[_solve_integer(context, chunk, distance, gap)] = True
             first = start
             while first < stop:  # blocks of pairs, at most _PAIR_BUDGET cost entries at a time
                 last = first + 1 + int(np.searchsorted(np.cumsum(pairs[first + 1:stop]), _PAIR_BUDGET - pairs[first]))
@@ -344,6 +355,8 @@ class _Context:
     workers: int
     rows: np.ndarray | None = None  # distances from the chunk's sources, or BFS levels (uint8)
     integral: bool = False  # unit lengths: every distance is an integer
+    compiled: bool = False  # hard blocks go to the compiled primal-dual solver first (see _solve_integer)
+    solved: np.ndarray | None = None  # pairs it has solved (and certified)
     level_cost: np.ndarray = field(default_factory=lambda: _LEVEL_COST)  # distance of each BFS level (uint8 rows)
     entries_batched: int = 0  # cost entries of the blocks reduced so far, many at a time
     entries_reduced: int = 0  # and of their reductions
@@ -427,9 +440,10 @@ def _solve_pairs(context: _Context, first: int, last: int, distance: np.ndarray,
         local, _, x_points, y_points, cx, cy, cost = _gather(context, rows)
         weight = np.where(flat.x_count[rows][local] == 1, flat.q[y_points][cy], flat.p[x_points][cx])
         distance[rows] = np.bincount(local, weights=cost * weight, minlength=rows.size)
-    large = ~simple & (count > _LARGE_BLOCK)
-    middle = ~simple & ~large & (count > _SORTED_SIMPLEX)
-    small = first + np.flatnonzero(~simple & ~large & ~middle & (count > 0))
+    done = simple | context.solved[first:last]
+    large = ~done & (count > _LARGE_BLOCK)
+    middle = ~done & ~large & (count > _SORTED_SIMPLEX)
+    small = first + np.flatnonzero(~done & ~large & ~middle & (count > 0))
     if small.size:
         _solve_small(context, small, distance, gap)
     if middle.any():
@@ -450,6 +464,43 @@ def _solve_pairs(context: _Context, first: int, last: int, distance: np.ndarray,
         for row, (value, block_gap) in zip(big.tolist(), results, strict=True):
             distance[row] = value
             gap[row] = block_gap
+
+
+def _solve_integer(context: _Context, rows: np.ndarray, distance: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """Solve pairs ``rows`` by the compiled primal-dual solver; returns the rows it solved, certified.
+
+    The pairs are split between the threads in contiguous parts of about equal work (the solver
+    releases the interpreter lock). Each result is certified as in :func:`_certify`; a pair that
+    fails (or has an unreached entry) is left to the caller's network simplex path, which then
+    raises or solves it.
+    """
+    if rows.size == 0:
+        return rows
+    from graphwgan.ot._integer_transport import DUAL, MAGNITUDE, MARGINAL, PRIMAL, SLACK, TOTAL, solve_pairs
+
+    flat = context.flat
+    level_cost = np.where(np.isfinite(context.level_cost), context.level_cost, -1).astype(np.int64)
+
+    def run(part: np.ndarray) -> np.ndarray:
+        return solve_pairs(part, flat.x, flat.y, flat.p, flat.q, flat.x_start, flat.y_start, context.rows,
+                           context.position, level_cost)
+
+    if context.pool is not None and rows.size >= 16 * context.workers:
+        # parts of about equal work, four per thread, taken as the threads come free
+        work = np.cumsum(flat.x_count[rows] * flat.y_count[rows])
+        parts = np.split(rows, np.searchsorted(work, np.linspace(0, work[-1], 4 * context.workers + 1)[1:-1]))
+        out = np.concatenate(list(context.pool.map(run, parts)))
+    else:
+        out = run(rows)
+    points = flat.x_count[rows] + flat.y_count[rows]
+    with np.errstate(invalid="ignore"):
+        failed = ~np.isfinite(out[:, PRIMAL]) | _failures(out[:, PRIMAL], out[:, DUAL], out[:, SLACK],
+                                                           out[:, MARGINAL], out[:, TOTAL], out[:, MAGNITUDE],
+                                                           points)
+    solved = rows[~failed]
+    distance[solved] = out[~failed, PRIMAL]
+    gap[solved] = np.abs(out[~failed, PRIMAL] - out[~failed, DUAL])
+    return solved
 
 
 def _gather(context: _Context, rows: np.ndarray):

@@ -1,0 +1,156 @@
+"""Tests for graphwgan.ot._integer_transport: the compiled primal-dual solver of unit-length blocks.
+
+Oracle: ``ot.emd2`` (test-only) on each cost block, and on the dense shortest-path matrix of the
+graph for whole problems through :func:`graphwgan.ot.wasserstein_local`.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import ot
+import pytest
+import scipy.sparse as sp
+from test_local import _curvature_pairs, _dense_oracle, _local_pairs
+
+from graphwgan.ot import wasserstein_local
+from graphwgan.ot._integer_transport import DUAL, MAGNITUDE, MARGINAL, PRIMAL, SLACK, TOTAL, solve_pairs
+
+_LEVELS = np.where(np.arange(256) == 255, -1, np.arange(256)).astype(np.int64)
+
+
+def _blocks(costs: list[np.ndarray], masses: list[tuple[np.ndarray, np.ndarray]]):
+    """``solve_pairs`` inputs for whole cost blocks: block ``k``'s rows are table rows, its columns nodes."""
+    width = max(c.shape[1] for c in costs)
+    table = np.full((sum(c.shape[0] for c in costs), width), 255, dtype=np.uint8)
+    x, y, p, q, x_start, y_start = [], [], [], [], [0], [0]
+    top = 0
+    for cost, (a, b) in zip(costs, masses, strict=True):
+        rows = np.arange(top, top + cost.shape[0])
+        table[rows, :cost.shape[1]] = cost
+        top += cost.shape[0]
+        x.append(rows)
+        y.append(np.arange(cost.shape[1]))
+        p.append(a)
+        q.append(b)
+        x_start.append(x_start[-1] + a.size)
+        y_start.append(y_start[-1] + b.size)
+    position = np.arange(table.shape[0])
+    return (np.arange(len(costs)), np.concatenate(x), np.concatenate(y), np.concatenate(p), np.concatenate(q),
+            np.array(x_start), np.array(y_start), table, position, _LEVELS)
+
+
+@pytest.mark.parametrize("top", [2, 3, 8, 200])
+def test_blocks_equal_pot_with_a_certificate(top):
+    """Random integer costs from 1 to ``top``, random and tied masses, thin and wide blocks."""
+    rng = np.random.default_rng(top)
+    costs, masses = [], []
+    for shape in [(2, 2), (2, 9), (9, 2), (5, 7), (30, 30), (70, 3), (65, 130), (130, 65)]:
+        for tied in (False, True):
+            cost = rng.integers(1, top + 1, size=shape).astype(np.uint8)
+            a = np.full(shape[0], 1.0 / shape[0]) if tied else rng.random(shape[0])
+            b = np.full(shape[1], a.sum() / shape[1]) if tied else rng.random(shape[1])
+            b *= a.sum() / b.sum()
+            costs.append(cost)
+            masses.append((a, b))
+    out = solve_pairs(*_blocks(costs, masses))
+    expected = np.array([ot.emd2(a, b, c.astype(float)) for c, (a, b) in zip(costs, masses, strict=True)])
+    np.testing.assert_allclose(out[:, PRIMAL], expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out[:, DUAL], expected, rtol=1e-12, atol=1e-14)
+    assert np.all(out[:, SLACK] <= 0.0)  # integer duals: feasibility holds exactly
+    assert np.all(out[:, MARGINAL] <= 1e-14 * out[:, TOTAL])
+    np.testing.assert_allclose(out[:, TOTAL], [a.sum() for a, _ in masses], rtol=1e-13)
+    assert np.all(out[:, MAGNITUDE] >= [c.max() for c in costs])
+
+
+def test_an_unreached_entry_gives_nan():
+    cost = np.array([[1, 255], [2, 1]], dtype=np.uint8)
+    half = np.array([0.5, 0.5])
+    out = solve_pairs(*_blocks([cost, cost.clip(0, 3)], [(half, half), (half, half)]))
+    assert np.all(np.isnan(out[0]))
+    assert out[1, PRIMAL] == pytest.approx(1.0, abs=1e-15)
+
+
+@pytest.fixture
+def compiled(monkeypatch):
+    """Every unit-length problem through the compiled solver; counts the pairs it is given."""
+    import graphwgan.ot._integer_transport as integer
+    import graphwgan.ot.local as local
+
+    monkeypatch.setattr(local, "_INTEGER_MIN_ENTRIES", 0)
+    given = []
+    solve = integer.solve_pairs
+
+    def counting(pairs, *args):
+        given.append(pairs.size)
+        return solve(pairs, *args)
+
+    monkeypatch.setattr(integer, "solve_pairs", counting)
+    return given
+
+
+@pytest.mark.parametrize("family", ["star", "tree", "karate", "powerlaw", "dense", "grid", "scale_free"])
+def test_local_problems_equal_dense_oracle(compiled, family):
+    graph = {
+        "star": nx.star_graph(9),
+        "tree": nx.random_labeled_tree(60, seed=3),
+        "karate": nx.karate_club_graph(),
+        "powerlaw": nx.powerlaw_cluster_graph(150, 3, 0.5, seed=7),
+        "dense": nx.gnp_random_graph(60, 0.5, seed=5),
+        "grid": nx.grid_2d_graph(8, 7),
+        "scale_free": nx.barabasi_albert_graph(200, 5, seed=2),
+    }[family]
+    graph = nx.convert_node_labels_to_integers(graph)
+    for a, b in graph.edges:
+        graph.edges[a, b].pop("weight", None)
+    walk_mu, walk_nu = _curvature_pairs(graph)
+    random_mu, random_nu, radius = _local_pairs(graph, 40, seed=9)
+    for mu, nu, limit in ((walk_mu, walk_nu, 3.0), (sp.csr_array(random_mu), sp.csr_array(random_nu), radius)):
+        oracle = _dense_oracle(graph, mu.toarray(), nu.toarray())
+        for n_jobs in (1, 2):
+            compiled.clear()
+            result = wasserstein_local(graph, mu, nu, radius=limit, n_jobs=n_jobs)
+            np.testing.assert_allclose(result.distance, oracle, rtol=1e-12, atol=1e-13)
+            assert np.all(result.duality_gap <= 1e-12)
+            if family != "star":  # a star's pairs all have one point on a side: closed forms
+                assert sum(compiled) > 0
+
+
+def test_a_result_that_fails_its_certificate_is_solved_again(compiled, monkeypatch):
+    import graphwgan.ot._integer_transport as integer
+
+    graph = nx.barabasi_albert_graph(120, 4, seed=6)
+    mu, nu = _curvature_pairs(graph)
+    oracle = _dense_oracle(graph, mu.toarray(), nu.toarray())
+    solve = integer.solve_pairs
+
+    def wrong(pairs, *args):
+        out = solve(pairs, *args)
+        out[::2, PRIMAL] += 0.25  # wrong values with a duality gap no rounding explains
+        out[1::4, [PRIMAL, DUAL]] += 0.125  # wrong values whose duals are infeasible
+        out[1::4, SLACK] = 0.5
+        return out
+
+    monkeypatch.setattr(integer, "solve_pairs", wrong)
+    result = wasserstein_local(graph, mu, nu, radius=3.0)
+    np.testing.assert_allclose(result.distance, oracle, rtol=1e-12, atol=1e-13)
+
+
+def test_blocks_above_the_size_limit_go_to_the_simplex(compiled, monkeypatch):
+    import graphwgan.ot.local as local
+
+    graph = nx.gnp_random_graph(60, 0.5, seed=5)
+    mu, nu = _curvature_pairs(graph)
+    monkeypatch.setattr(local, "_INTEGER_MAX_BLOCK", 200)
+    result = wasserstein_local(graph, mu, nu, radius=3.0)
+    np.testing.assert_allclose(result.distance, _dense_oracle(graph, mu.toarray(), nu.toarray()), rtol=1e-12,
+                               atol=1e-13)
+
+
+def test_supports_in_different_components_are_named(compiled):
+    graph = nx.disjoint_union(nx.complete_graph(4), nx.complete_graph(4))
+    mu, nu = np.zeros((1, 8)), np.zeros((1, 8))
+    mu[0, [0, 1]] = 0.5
+    nu[0, [5, 6]] = 0.5
+    with pytest.raises(ValueError, match=r"connected components 0 \(node 0\) and 1 \(node 5\)"):
+        wasserstein_local(graph, mu, nu)
