@@ -9,24 +9,27 @@ is a small integer. The transport problem
     \pi^\top \mathbf{1} = q
 
 is solved by the primal-dual (Hungarian) method. Integer potentials :math:`a_x, b_y` keep every
-reduced cost :math:`r_{xy} = c_{xy} - a_x + b_y \ge 0`; mass moves only on *admissible* arcs
-(:math:`r_{xy} = 0`), and complementary slackness holds throughout. Each phase sends as much of
-the remaining excess as the admissible graph carries (a greedy pass, then Dinic's blocking flows:
-forward arcs :math:`x \to y` of infinite capacity, backward arcs :math:`y \to x` of capacity
-:math:`\pi_{xy}`); the nodes :math:`R` still reachable from excess then get :math:`a_x
-\mathrel{+}= \delta`, :math:`b_y \mathrel{+}= \delta` with :math:`\delta = \min_{x \in R, y
-\notin R} r_{xy}`, which keeps every :math:`r \ge 0`, keeps every arc that carries mass
-admissible (such an arc never leaves :math:`R` backwards) and makes a new arc admissible. When
-all mass has moved, :math:`\pi` and :math:`(a, b)` are feasible and complementary, hence both
-optimal, and :math:`\sum \pi c = \sum_x p_x a_x - \sum_y q_y b_y`. The shortest augmenting
-distance grows by :math:`\delta \ge 1` per phase and never exceeds the largest cost, so there are
-at most :math:`\max c` phases (three on curvature blocks of unit graphs).
+reduced cost :math:`r_{xy} = c_{xy} - a_x + b_y \ge 0` (they start at :math:`b = 0`,
+:math:`a_x = \min_y c_{xy}`); mass moves only on *admissible* arcs (:math:`r_{xy} = 0`), so
+complementary slackness holds throughout. Each phase sends as much of the remaining excess as the
+admissible graph carries (a greedy pass, then Dinic's blocking flows: forward arcs :math:`x \to y`
+of infinite capacity, backward arcs :math:`y \to x` of capacity :math:`\pi_{xy}`). The nodes
+:math:`R` still reachable from excess then get :math:`a_x \mathrel{+}= 1`, :math:`b_y
+\mathrel{+}= 1`. That keeps every :math:`r \ge 0`: only arcs from :math:`R` to the other columns
+lose, and they were not admissible, so :math:`r \ge 1` (an integer). It keeps every arc that
+carries mass admissible (such an arc never joins a row outside :math:`R` to a column inside, or
+the column's backward arc would have reached the row), and arcs with :math:`r = 1` become
+admissible. When all mass has moved, :math:`\pi` and :math:`(a, b)` are feasible and
+complementary, hence both optimal, and :math:`\sum \pi c = \sum_x p_x a_x - \sum_y q_y b_y`. The
+cheapest augmenting path costs one more after each step and never more than the largest cost,
+so there are at most :math:`\max c` phases (three on curvature blocks of unit graphs).
 
-The admissible arcs and the backward arcs are bit sets (64 columns per word), so a search step
-costs a few word operations instead of a pass over a row; the dense passes are one per phase
-(the dual step) plus two at the start and one for the certificate. Everything runs compiled
-(numba), without the interpreter lock, one block after another; the caller splits the blocks
-between threads and certifies every result (:func:`graphwgan.ot.local._failures`).
+The admissible arcs, the arcs that carry mass and the search levels are bit sets (64 columns per
+word), so a search step costs a few word operations instead of a pass over a row; the dense
+passes are the gathering of the costs, two at the start, one per phase (the dual step) and one
+for the certificate. Everything runs compiled (numba), without the interpreter lock, one block
+after another in a reused work space; the caller splits the blocks between threads and certifies
+every result (:func:`graphwgan.ot.local._failures`).
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ from numba import njit
 # result columns of solve_pairs, per pair
 PRIMAL, DUAL, SLACK, MARGINAL, MAGNITUDE, TOTAL = range(6)
 _ONE = np.uint64(1)
-_NEVER = np.int64(1) << 40
 
 
 def solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_cost):
@@ -52,6 +54,52 @@ def solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_cost
     out = np.empty((pairs.size, 6))
     _solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_cost, out)
     return out
+
+
+def breadth_first_levels(indptr, indices, sources, depth, rows):
+    """Breadth-first levels from each source, up to ``depth``, written into ``rows``.
+
+    ``rows`` (``uint8``, shape ``(len(sources), n)``) must hold 255 (unreached) on entry; the
+    graph is the CSR pattern ``indptr``, ``indices``. Row ``s`` gets level ``k`` at the nodes
+    ``k`` hops from ``sources[s]`` (``k <= depth``), the levels the block costs read.
+    """
+    _breadth_first_levels(indptr.astype(np.int64), indices.astype(np.int64), sources.astype(np.int64), depth, rows)
+
+
+@njit(cache=True, nogil=True)
+def _breadth_first_levels(indptr, indices, sources, depth, rows):
+    queue = np.empty(rows.shape[1], np.int64)
+    for s in range(sources.size):
+        row = rows[s]
+        row[sources[s]] = 0
+        queue[0] = sources[s]
+        head, tail = 0, 1
+        while head < tail:
+            node = queue[head]
+            head += 1
+            level = np.int64(row[node])
+            if level >= depth:
+                continue
+            for k in range(indptr[node], indptr[node + 1]):
+                other = indices[k]
+                if row[other] == 255:
+                    row[other] = level + 1
+                    queue[tail] = other
+                    tail += 1
+
+
+@njit(cache=True, inline="always")
+def _matches(cost_row, offset, target, words):
+    """``words`` |= the bit set of the columns ``j`` with ``cost_row[j] + offset[j] == target``."""
+    ny = cost_row.size
+    for w in range(words.size):
+        base = w << 6
+        width = min(64, ny - base)
+        word = np.uint64(0)
+        for t in range(width):
+            hit = np.int32(cost_row[base + t]) + offset[base + t] == target
+            word |= np.uint64(hit) << np.uint64(t)
+        words[w] |= word
 
 
 @njit(cache=True, inline="always")
@@ -79,15 +127,13 @@ def _solve_block(cost, p, q, tol, flow, result):
     for j in range(ny):
         if g[j] > tol:
             sink[j >> 6] |= _ONE << np.uint64(j & 63)
+    offset = np.zeros(ny, np.int32)  # b on the columns a step may touch, a sentinel elsewhere
     for i in range(nx):
-        low_cost = np.int64(cost[i, 0])
-        for j in range(1, ny):
-            if np.int64(cost[i, j]) < low_cost:
-                low_cost = np.int64(cost[i, j])
-        a[i] = low_cost
+        low_cost = np.int32(255)
         for j in range(ny):
-            if np.int64(cost[i, j]) == low_cost:
-                adm[i, j >> 6] |= _ONE << np.uint64(j & 63)
+            low_cost = min(low_cost, np.int32(cost[i, j]))
+        a[i] = low_cost
+        _matches(cost[i], offset, low_cost, adm[i])
     lx = np.empty(nx, np.int64)
     ly = np.empty(ny, np.int64)
     seen_x = np.zeros(wx, np.uint64)
@@ -96,6 +142,7 @@ def _solve_block(cost, p, q, tol, flow, result):
     # the nodes of each search level that are still alive, as bit sets
     level_x = np.zeros((nx + ny + 2, wx), np.uint64)
     level_y = np.zeros((nx + ny + 2, wy), np.uint64)
+    used = nx + ny + 2
     reached = np.empty(ny, np.int64)
     px = np.empty(nx + ny + 2, np.int64)
     py = np.empty(nx + ny + 2, np.int64)
@@ -128,8 +175,8 @@ def _solve_block(cost, p, q, tol, flow, result):
         # Dinic: breadth-first levels from the excess rows, then blocking flows
         while True:
             seen_x[:] = 0
-            level_x[:] = 0
-            level_y[:] = 0
+            level_x[:used] = 0  # the levels the last search wrote
+            level_y[:used] = 0
             seen_y[:] = 0
             ly[:] = -1
             n_front = 0
@@ -144,6 +191,7 @@ def _solve_block(cost, p, q, tol, flow, result):
             level = 0
             sink_level = -1
             while n_front > 0:
+                used = min(level + 3, nx + ny + 2)
                 n_reached = 0
                 hit = False
                 for k in range(n_front):
@@ -185,10 +233,12 @@ def _solve_block(cost, p, q, tol, flow, result):
             if sink_level < 0:
                 break
             for s in range(nx):
+                resume = 0
+                px[0] = s
                 while lx[s] == 0 and e[s] > tol:
-                    # depth-first search along the levels; dead ends get level -2
-                    depth = 0
-                    px[0] = s
+                    # depth-first search along the levels, from where the last path saturated; dead
+                    # ends get level -2
+                    depth = resume
                     found = -1
                     while depth >= 0:
                         i = px[depth]
@@ -241,28 +291,33 @@ def _solve_block(cost, p, q, tol, flow, result):
                     g[t] -= amount
                     if g[t] <= tol:
                         sink[t >> 6] &= ~(_ONE << np.uint64(t & 63))
-        # dual step on R, the part the last search reached
-        delta = _NEVER
-        for i in range(nx):
-            if lx[i] >= 0:
-                for j in range(ny):
-                    if ly[j] < 0:
-                        delta = min(delta, np.int64(cost[i, j]) - a[i] + b[j])
-        if delta == _NEVER:
+                    # the next search starts at the first node whose way on was used up
+                    resume = found
+                    for k in range(1, found + 1):
+                        if flow[px[k], py[k - 1]] <= tol:
+                            resume = k - 1
+                            break
+        # dual step: R (what the last search reached) goes up by one; the columns outside R keep
+        # their b in offset (a sentinel marks those inside), for the new admissible arcs
+        outside = False
+        for j in range(ny):
+            offset[j] = np.int32(b[j]) if ly[j] < 0 else np.int32(-(1 << 20))
+            outside |= ly[j] < 0
+        if not outside:
             break  # every column reached and none short: what is left is rounding
         for i in range(nx):
             if lx[i] < 0:
                 for w in range(wy):
                     adm[i, w] &= ~seen_y[w]
             else:
-                a[i] += delta
-                for j in range(ny):
-                    if ly[j] < 0 and np.int64(cost[i, j]) - a[i] + b[j] == 0:
-                        adm[i, j >> 6] |= _ONE << np.uint64(j & 63)
+                a[i] += 1
+                _matches(cost[i], offset, np.int32(a[i]), adm[i])
         for j in range(ny):
             if ly[j] >= 0:
-                b[j] += delta
+                b[j] += 1
     # the certificate's quantities, from the plan and the duals themselves
+    for j in range(ny):
+        offset[j] = np.int32(-b[j])
     # (and flow back to all zeros for the next block)
     primal = 0.0
     slack = np.int64(-(1 << 62))
@@ -282,10 +337,14 @@ def _solve_block(cost, p, q, tol, flow, result):
                 column[j] += flow[i, j]
                 flow[i, j] = 0.0
         marginal = max(marginal, abs(row - p[i]))
+        row_top = np.int32(0)
+        row_slack = np.int32(-(1 << 30))
         for j in range(ny):
-            c = np.int64(cost[i, j])
-            top = max(top, c)
-            slack = max(slack, a[i] - b[j] - c)
+            c = np.int32(cost[i, j])
+            row_top = max(row_top, c)
+            row_slack = max(row_slack, offset[j] - c)
+        top = max(top, np.int64(row_top))
+        slack = max(slack, a[i] + np.int64(row_slack))
     for j in range(ny):
         marginal = max(marginal, abs(column[j] - q[j]))
     dual = 0.0
@@ -309,6 +368,10 @@ def _solve_block(cost, p, q, tol, flow, result):
 @njit(cache=True, nogil=True)
 def _solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_cost, out):
     eps = np.finfo(np.float64).eps
+    # costs as uint8, 255 for unreached
+    level_map = np.empty(256, np.uint8)
+    for level in range(256):
+        level_map[level] = 255 if level_cost[level] < 0 or level_cost[level] > 254 else level_cost[level]
     largest = 0
     for row in pairs:
         largest = max(largest, (x_start[row + 1] - x_start[row]) * (y_start[row + 1] - y_start[row]))
@@ -320,15 +383,15 @@ def _solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_cos
         xs, xe = x_start[row], x_start[row + 1]
         ys, ye = y_start[row], y_start[row + 1]
         cost = cost_space[:(xe - xs) * (ye - ys)].reshape((xe - xs, ye - ys))
-        unreached = False
+        columns = y[ys:ye]
+        top = np.uint8(0)
         for i in range(xe - xs):
-            source = position[x[xs + i]]
+            table_row = table[position[x[xs + i]]]
             for j in range(ye - ys):
-                c = level_cost[table[source, y[ys + j]]]
-                if c < 0:
-                    unreached = True
+                c = level_map[table_row[columns[j]]]
                 cost[i, j] = c
-        if unreached:
+                top = max(top, c)
+        if top == 255:  # an unreached entry
             out[k, :] = np.nan
             continue
         block_p = p[xs:xe]
