@@ -84,6 +84,8 @@ _EPS = np.finfo(np.float64).eps
 # more than it saves), each block up to _INTEGER_MAX_BLOCK entries
 _INTEGER_MIN_ENTRIES = 1_000_000
 _INTEGER_MAX_BLOCK = 4_000_000
+# hard cost entries in all below which the blocks are solved in the calling thread only
+_POOL_MIN_ENTRIES = 65_536
 
 
 @dataclass(frozen=True)
@@ -279,14 +281,15 @@ def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool
     position = np.full(n, -1, dtype=np.int64)
     pattern = adjacency.astype(np.float32) if unit else None
     hard = (flat.x_count > 1) & (flat.y_count > 1)
-    hard_pairs = int(np.count_nonzero(hard))
-    pool = ThreadPoolExecutor(workers) if workers > 1 and hard_pairs >= 2 * workers else None
+    hard_entries = int(pairs[hard].sum())
+    # threads only where there is enough to share (starting them costs about half a millisecond)
+    pool = ThreadPoolExecutor(workers) if workers > 1 and hard_entries >= _POOL_MIN_ENTRIES else None
     context = _Context(flat, position, limits, components, pool, workers, integral=unit,
-                       compiled=unit and int(pairs[hard].sum()) >= _INTEGER_MIN_ENTRIES, solved=np.zeros(k, dtype=bool))
+                       compiled=unit and hard_entries >= _INTEGER_MIN_ENTRIES, solved=np.zeros(k, dtype=bool))
     _network_simplex_engine()  # resolved once, before any thread calls it
     bar = tqdm(total=k, desc="W1", unit="pair", disable=not show, file=sys.stderr, leave=False)
     try:
-        all_sources = np.unique(flat.x)
+        all_sources = np.flatnonzero(np.bincount(flat.x, minlength=n))  # np.unique, without sorting
         start = 0
         while start < k:
             if start == 0 and all_sources.size <= per_chunk:

@@ -73,11 +73,13 @@ def test_an_unreached_entry_gives_nan():
 
 @pytest.fixture
 def compiled(monkeypatch):
-    """Every unit-length problem through the compiled solver; counts the pairs it is given."""
+    """Every unit-length problem through the compiled solver (on threads where ``n_jobs > 1``);
+    counts the pairs it is given."""
     import graphwgan.ot._integer_transport as integer
     import graphwgan.ot.local as local
 
     monkeypatch.setattr(local, "_INTEGER_MIN_ENTRIES", 0)
+    monkeypatch.setattr(local, "_POOL_MIN_ENTRIES", 0)  # threads even for small problems
     given = []
     solve = integer.solve_pairs
 
@@ -154,3 +156,18 @@ def test_supports_in_different_components_are_named(compiled):
     nu[0, [5, 6]] = 0.5
     with pytest.raises(ValueError, match=r"connected components 0 \(node 0\) and 1 \(node 5\)"):
         wasserstein_local(graph, mu, nu)
+
+
+def test_compiled_levels_equal_the_sparse_products():
+    import graphwgan.ot.local as local
+    from graphwgan.ot._integer_transport import breadth_first_levels
+
+    graph = nx.barabasi_albert_graph(300, 4, seed=3)
+    matrix = nx.to_scipy_sparse_array(graph, format="csr", dtype=np.float64)
+    pattern = matrix.astype(np.float32)
+    sources = np.array([0, 7, 150, 299, 7])
+    for depth in (1, 2, 3, 5):
+        expected = local._distance_rows(matrix, pattern, sources, float(depth), True)
+        rows = np.full((sources.size, 300), 255, dtype=np.uint8)
+        breadth_first_levels(pattern.indptr, pattern.indices, sources, depth, rows)
+        np.testing.assert_array_equal(rows, expected)

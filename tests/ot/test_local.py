@@ -255,6 +255,7 @@ def test_every_block_shape_equals_dense_oracle(monkeypatch, family):
         graph.edges[a, b].pop("weight", None)
     mu, nu = _curvature_pairs(graph)
     oracle = _dense_oracle(graph, mu.toarray(), nu.toarray())
+    monkeypatch.setattr(local, "_POOL_MIN_ENTRIES", 0)  # threads even for these small problems
     for large_block in (4096, 64, 0):
         monkeypatch.setattr(local, "_LARGE_BLOCK", large_block)
         for n_jobs in (1, 2):
@@ -271,6 +272,7 @@ def test_large_blocks_and_threads_give_the_same_values(monkeypatch, weighted):
     if weighted:
         graph = _weighted(graph, seed=6)
     mu, nu, radius = _local_pairs(graph, 40, seed=6)
+    monkeypatch.setattr(local, "_POOL_MIN_ENTRIES", 0)  # threads even for this small problem
     base = wasserstein_local(graph, mu, nu, radius=radius, n_jobs=1).distance
     np.testing.assert_allclose(base, _dense_oracle(graph, mu, nu), rtol=1e-11, atol=1e-12)
     threads = wasserstein_local(graph, mu, nu, radius=radius, n_jobs=3).distance
