@@ -103,6 +103,15 @@ def _matches(cost_row, offset, target, words):
 
 
 @njit(cache=True, inline="always")
+def _popcount(word):
+    count = 0
+    while word != 0:
+        word &= word - _ONE
+        count += 1
+    return count
+
+
+@njit(cache=True, inline="always")
 def _bit_index(low):
     k = 0
     for shift in (32, 16, 8, 4, 2, 1):
@@ -153,8 +162,14 @@ def _solve_block(cost, p, q, tol, flow, result):
                 remaining += e[i]
         if remaining == 0.0 or sink.max() == 0:
             break
-        # greedy: excess rows straight to short columns along admissible arcs
+        # greedy: excess rows straight to short columns along admissible arcs, the rows with the
+        # fewest such arcs first
+        options = np.zeros(nx, np.int64)
         for i in range(nx):
+            if e[i] > tol:
+                for w in range(wy):
+                    options[i] += _popcount(adm[i, w] & sink[w])
+        for i in np.argsort(options):
             for w in range(wy):
                 if e[i] <= tol:
                     break

@@ -257,20 +257,20 @@ def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool
     k = excess.shape[0]
     indptr, indices, values = excess.indptr, excess.indices, excess.data
     is_source = values > 0
-    entry_row = np.repeat(np.arange(k), np.diff(indptr))
+    deficit = ~is_source
     # the supports of every pair, flat and in row order: X (excess) and Y (deficit)
-    x_row, y_row = entry_row[is_source], entry_row[~is_source]
+    x_start = np.r_[0, np.cumsum(is_source)][indptr]
+    y_start = indptr - x_start
     flat = _Supports(
-        x=indices[is_source], y=indices[~is_source], p=values[is_source], q=-values[~is_source],
-        x_row=x_row, y_row=y_row,
-        x_count=np.bincount(x_row, minlength=k), y_count=np.bincount(y_row, minlength=k),
+        x=indices[is_source], y=indices[deficit], p=values[is_source], q=-values[deficit],
+        x_count=np.diff(x_start), y_count=np.diff(y_start), x_start=x_start, y_start=y_start,
     )
     # totals agree to 1e-9 relative: the rounding moves onto q
+    x_row = np.repeat(np.arange(k), flat.x_count)
+    y_row = np.repeat(np.arange(k), flat.y_count)
     p_total = np.bincount(x_row, weights=flat.p, minlength=k)
     q_total = np.bincount(y_row, weights=flat.q, minlength=k)
     flat.q *= np.divide(p_total, q_total, out=np.ones(k), where=q_total > 0)[y_row]
-    flat.x_start = np.r_[0, np.cumsum(flat.x_count)]
-    flat.y_start = np.r_[0, np.cumsum(flat.y_count)]
     pairs = flat.x_count * flat.y_count
 
     distance = np.zeros(k)
@@ -349,12 +349,10 @@ class _Supports:
     y: np.ndarray
     p: np.ndarray
     q: np.ndarray
-    x_row: np.ndarray
-    y_row: np.ndarray
     x_count: np.ndarray
     y_count: np.ndarray
-    x_start: np.ndarray | None = None
-    y_start: np.ndarray | None = None
+    x_start: np.ndarray  # pair i's excess points are x[x_start[i]:x_start[i + 1]]
+    y_start: np.ndarray
 
 
 @dataclass
