@@ -5,21 +5,14 @@ from __future__ import annotations
 import datetime
 import os
 import platform
-import subprocess
-from pathlib import Path
+
+from benchmarks import common
 
 
 def header(command: str) -> list[str]:
     """Markdown lines naming the command, the commit, the machine and the date of a run."""
-    repo = Path(__file__).resolve().parents[2]
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=repo, capture_output=True,
-                                text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        commit += " (with uncommitted changes)" if dirty else ""
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+    # the measured code: the package and the ruler runners (a results file being rewritten is no change)
+    commit = common.commit(("graphwgan", "benchmarks/ruler"), dirty=" (with uncommitted changes)", none="unknown")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return [
         f"- command: `{command}` (from the repository root)",
