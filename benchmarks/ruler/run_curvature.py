@@ -44,6 +44,9 @@ GRAPHS = {
 # graphs never run while the compiled solver was written and tuned (the others were profiled then;
 # homo_sapiens_ppi was held out for its first run, 4.5x, and profiled after it)
 HELD_OUT = {"watts_strogatz"}
+# seconds of rest before each timed call, so that neither library runs while the other's worker
+# processes or threads are still winding down
+_SETTLE = 1.0
 # synthetic graphs: 3000 nodes, fixed seeds
 SYNTHETIC = {
     "barabasi_albert": lambda: nx.barabasi_albert_graph(3000, 8, seed=1),
@@ -80,9 +83,11 @@ def run(names: list[str], proc: int, repeat: int) -> list[dict]:
         graph = _graph(name)
         seconds = grc_seconds = float("inf")
         for _ in range(repeat):
+            time.sleep(_SETTLE)
             start = time.perf_counter()
             ours = ollivier_ricci(graph, alpha=0.5, verbose=False)
             seconds = min(seconds, time.perf_counter() - start)
+            time.sleep(_SETTLE)
             start = time.perf_counter()
             orc = OllivierRicci(graph, alpha=0.5, method="OTD", proc=proc, verbose="ERROR")
             orc.compute_ricci_curvature()
@@ -106,8 +111,8 @@ def write(rows: list[dict], command: str, proc: int, repeat: int) -> None:
         f"alpha = 0.5, exp_power = 2, base = e (both libraries' defaults), unit lengths. GraphRicciCurvature: "
         f"`OllivierRicci(G, alpha=0.5, method=\"OTD\", proc={proc})` then `compute_ricci_curvature()`; graphwgan: "
         "`graphwgan.curvature.ollivier_ricci(G)` in one process (default `n_jobs`: threads on every available "
-        f"core). Seconds, best of {repeat} runs each, the two libraries alternating in the same process, imports "
-        "and a warm-up call excluded.",
+        f"core). Seconds, best of {repeat} runs each, the two libraries alternating in the same process with "
+        f"{_SETTLE:g} s of rest before each timed call, imports and a warm-up call excluded.",
         "",
         "| graph | nodes | edges | graphwgan (s) | GraphRicciCurvature (s) | GRC / graphwgan | max abs diff of kappa |",
         "|---|---:|---:|---:|---:|---:|---:|",

@@ -131,9 +131,10 @@ def wasserstein_local(graph: Any, mu: Any, nu: Any, *, radius: Any = None, verbo
     verbose : bool or None, default False
         Show a progress bar over the pairs; ``None`` shows it when standard error is a terminal.
     n_jobs : int or None, default None
-        Threads that solve blocks at the same time (POT's solver releases the interpreter lock);
-        ``None`` or ``-1`` uses every core available to the process, ``1`` solves in the calling
-        thread. The results do not depend on it.
+        Threads that solve blocks at the same time (POT's solver and the compiled one release the
+        interpreter lock); ``None`` or ``-1`` uses every core available to the process, ``1``
+        solves in the calling thread, as do problems too small to share (blocks of fewer than
+        65,536 entries in all). The results do not depend on it.
 
     Returns
     -------
