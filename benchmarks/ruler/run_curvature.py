@@ -145,7 +145,7 @@ def _against_targets(rows: list[dict]) -> list[str]:
         "from numba's cache, excluded here like every warm-up), which takes about 0.4 of 0.53 s on polblogs "
         "(72 million block entries in 16,715 blocks) and 1.1 of 1.5 s on the human PPI network (185 million entries); "
         "the rest is building the supports and the breadth-first levels, mostly in one thread. Both libraries use "
-        "both cores, so their ratio moves with the load of this shared machine: GraphRicciCurvature took 3.1 to 4.0 s "
+        "both cores, so their ratio moves with the load of this shared machine: GraphRicciCurvature took 3.0 to 4.0 s "
         "on polblogs in the quiet runs of this session and 6.5 s in an earlier run at load average 3, and graphwgan "
         "0.31 to 0.57 s (slowest right after an idle pause or after GraphRicciCurvature's worker processes exit), so "
         "a ratio near 10x can land on either side of it from one run to the next.",
