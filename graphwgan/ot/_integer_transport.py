@@ -103,6 +103,31 @@ def _matches(cost_row, offset, target, words):
 
 
 @njit(cache=True, inline="always")
+def _expand(arcs, nodes, count, seen, level_bits, labels, level, out):
+    """One level of a breadth-first search on bit sets; returns how many nodes it wrote to ``out``.
+
+    The nodes that ``arcs[nodes[:count]]`` reach and ``seen`` does not hold get ``labels = level``,
+    join ``seen`` and ``level_bits`` and are written to ``out``.
+    """
+    n_out = 0
+    for k in range(count):
+        node = nodes[k]
+        for w in range(arcs.shape[1]):
+            bits = arcs[node, w] & ~seen[w]
+            if bits != 0:
+                seen[w] |= bits
+                level_bits[w] |= bits
+                while bits != 0:
+                    low = bits & (~bits + _ONE)
+                    bits ^= low
+                    other = (w << 6) + _bit_index(low)
+                    labels[other] = level
+                    out[n_out] = other
+                    n_out += 1
+    return n_out
+
+
+@njit(cache=True, inline="always")
 def _popcount(word):
     count = 0
     while word != 0:
@@ -207,43 +232,15 @@ def _solve_block(cost, p, q, tol, flow, result):
             sink_level = -1
             while n_front > 0:
                 used = min(level + 3, nx + ny + 2)
-                n_reached = 0
-                hit = False
-                for k in range(n_front):
-                    i = frontier[k]
-                    for w in range(wy):
-                        bits = adm[i, w] & ~seen_y[w]
-                        if bits != 0:
-                            seen_y[w] |= bits
-                            level_y[level + 1, w] |= bits
-                            if bits & sink[w]:
-                                hit = True
-                            while bits != 0:
-                                low = bits & (~bits + _ONE)
-                                bits ^= low
-                                j = (w << 6) + _bit_index(low)
-                                ly[j] = level + 1
-                                reached[n_reached] = j
-                                n_reached += 1
+                n_reached = _expand(adm, frontier, n_front, seen_y, level_y[level + 1], ly, level + 1, reached)
                 level += 1
+                hit = False
+                for w in range(wy):
+                    hit |= (level_y[level, w] & sink[w]) != 0
                 if hit:
                     sink_level = level
                     break
-                n_front = 0
-                for k in range(n_reached):
-                    j = reached[k]
-                    for w in range(wx):
-                        bits = back[j, w] & ~seen_x[w]
-                        if bits != 0:
-                            seen_x[w] |= bits
-                            level_x[level + 1, w] |= bits
-                            while bits != 0:
-                                low = bits & (~bits + _ONE)
-                                bits ^= low
-                                i = (w << 6) + _bit_index(low)
-                                lx[i] = level + 1
-                                frontier[n_front] = i
-                                n_front += 1
+                n_front = _expand(back, reached, n_reached, seen_x, level_x[level + 1], lx, level + 1, frontier)
                 level += 1
             if sink_level < 0:
                 break

@@ -11,7 +11,7 @@ import numpy as np
 import ot
 import pytest
 import scipy.sparse as sp
-from test_local import _curvature_pairs, _dense_oracle, _local_pairs
+from test_local import _curvature_pairs, _dense_oracle, _local_pairs, _unit_graph
 
 from graphwgan.ot import wasserstein_local
 from graphwgan.ot._integer_transport import DUAL, MAGNITUDE, MARGINAL, PRIMAL, SLACK, TOTAL, solve_pairs
@@ -93,18 +93,7 @@ def compiled(monkeypatch):
 
 @pytest.mark.parametrize("family", ["star", "tree", "karate", "powerlaw", "dense", "grid", "scale_free"])
 def test_local_problems_equal_dense_oracle(compiled, family):
-    graph = {
-        "star": nx.star_graph(9),
-        "tree": nx.random_labeled_tree(60, seed=3),
-        "karate": nx.karate_club_graph(),
-        "powerlaw": nx.powerlaw_cluster_graph(150, 3, 0.5, seed=7),
-        "dense": nx.gnp_random_graph(60, 0.5, seed=5),
-        "grid": nx.grid_2d_graph(8, 7),
-        "scale_free": nx.barabasi_albert_graph(200, 5, seed=2),
-    }[family]
-    graph = nx.convert_node_labels_to_integers(graph)
-    for a, b in graph.edges:
-        graph.edges[a, b].pop("weight", None)
+    graph = _unit_graph(family)
     walk_mu, walk_nu = _curvature_pairs(graph)
     random_mu, random_nu, radius = _local_pairs(graph, 40, seed=9)
     for mu, nu, limit in ((walk_mu, walk_nu, 3.0), (sp.csr_array(random_mu), sp.csr_array(random_nu), radius)):

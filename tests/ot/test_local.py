@@ -127,6 +127,26 @@ def test_inputs_are_not_modified():
 # --------------------------------------------------------------------------------------------
 
 
+_UNIT_FAMILIES = {
+    "star": lambda: nx.star_graph(9),
+    "path": lambda: nx.path_graph(12),
+    "tree": lambda: nx.random_labeled_tree(60, seed=3),
+    "karate": nx.karate_club_graph,
+    "powerlaw": lambda: nx.powerlaw_cluster_graph(150, 3, 0.5, seed=7),
+    "dense": lambda: nx.gnp_random_graph(60, 0.5, seed=5),
+    "grid": lambda: nx.grid_2d_graph(8, 7),
+    "scale_free": lambda: nx.barabasi_albert_graph(200, 5, seed=2),
+}
+
+
+def _unit_graph(family: str) -> nx.Graph:
+    """A graph of ``_UNIT_FAMILIES`` with nodes 0..n-1 and unit lengths (no ``weight`` attribute)."""
+    graph = nx.convert_node_labels_to_integers(_UNIT_FAMILIES[family]())
+    for a, b in graph.edges:
+        graph.edges[a, b].pop("weight", None)
+    return graph
+
+
 def _curvature_pairs(graph: nx.Graph) -> tuple[sp.csr_array, sp.csr_array]:
     """The lazy walk measures (alpha = 1/2, uniform) of the two ends of every edge."""
     n = graph.number_of_nodes()
@@ -242,17 +262,7 @@ def test_every_block_shape_equals_dense_oracle(monkeypatch, family):
     the batched and the one-at-a-time paths, on one thread and on several."""
     import graphwgan.ot.local as local
 
-    graph = {
-        "star": nx.star_graph(9),
-        "path": nx.path_graph(12),
-        "tree": nx.random_labeled_tree(60, seed=3),
-        "karate": nx.karate_club_graph(),
-        "powerlaw": nx.powerlaw_cluster_graph(150, 3, 0.5, seed=7),
-        "dense": nx.gnp_random_graph(60, 0.5, seed=5),
-    }[family]
-    graph = nx.convert_node_labels_to_integers(graph)
-    for a, b in graph.edges:
-        graph.edges[a, b].pop("weight", None)
+    graph = _unit_graph(family)
     mu, nu = _curvature_pairs(graph)
     oracle = _dense_oracle(graph, mu.toarray(), nu.toarray())
     monkeypatch.setattr(local, "_POOL_MIN_ENTRIES", 0)  # threads even for these small problems
