@@ -280,6 +280,10 @@ def build_table(command: str, notes: list[str]) -> str:
     lines = [
         "# Node anomaly detection: BOND and degree-preserving injections",
         "",
+        "> The `graphwgan` rows here measure the default score of 2026-11-26 (critic term + neighbour distance + "
+        "log(1 + degree)). The default `AnomalyDetector` now scores the rarity of each node's profile; its numbers, "
+        "on these sets and on the organic ones, are in `anomaly_organic.md`.",
+        "",
         f"- table written by: `{command}`; rows merge from `benchmarks/results/anomaly_runs/*.json`, each holding its "
         "own command, commit, date and parameters",
         "- commands of the runs: " + "; ".join(f"`{c}`" for c in commands),
