@@ -160,3 +160,27 @@ def test_compiled_levels_equal_the_sparse_products():
         rows = np.full((sources.size, 300), 255, dtype=np.uint8)
         breadth_first_levels(pattern.indptr, pattern.indices, sources, depth, rows)
         np.testing.assert_array_equal(rows, expected)
+
+
+def test_a_radius_too_small_is_reported_not_solved(compiled):
+    path = nx.path_graph(6)
+    mu = np.array([[1.0, 1, 0, 0, 0, 0], [0, 2, 0, 0, 0, 0]])
+    nu = np.array([[0.0, 0, 0, 0, 1, 1], [0, 0, 1, 1, 0, 0]])  # pair 0 is beyond the radius, pair 1 within
+    with pytest.raises(ValueError, match="radius 2 of pair 0 is smaller than the distance between support nodes"):
+        wasserstein_local(path, mu, nu, radius=2.0)
+
+
+def test_radii_beyond_the_level_searches_use_the_float_rows(compiled):
+    """Radii above the level searches' depth give float distance rows, which the compiled solver
+    does not read: those pairs go through the network simplex, with the same values."""
+    graph = nx.path_graph(30)
+    rng = np.random.default_rng(4)
+    mu, nu = np.zeros((5, 30)), np.zeros((5, 30))
+    for row in range(5):
+        mu[row, rng.choice(30, 3, replace=False)] = rng.random(3)
+        nu[row, rng.choice(30, 4, replace=False)] = rng.random(4)
+        nu[row] *= mu[row].sum() / nu[row].sum()
+    compiled.clear()
+    result = wasserstein_local(graph, mu, nu)
+    np.testing.assert_allclose(result.distance, _dense_oracle(graph, mu, nu), rtol=1e-12, atol=1e-13)
+    assert sum(compiled) == 0
