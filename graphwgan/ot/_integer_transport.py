@@ -145,8 +145,14 @@ def _bit_index(low):
             low >>= np.uint64(shift)
     return k
 
+
 @njit(cache=True, nogil=True)
 def _solve_block(cost, p, q, tol, flow, result):
+    """One block by the primal-dual method (module docstring); masses below ``tol`` count as moved.
+
+    Writes the six result columns of :func:`solve_pairs` into ``result``. ``flow`` (the plan's
+    work space, shaped like ``cost``) must be all zeros and is left so.
+    """
     nx, ny = cost.shape
     wy = (ny + 63) >> 6
     wx = (nx + 63) >> 6
@@ -379,6 +385,7 @@ def _solve_block(cost, p, q, tol, flow, result):
 
 @njit(cache=True, nogil=True)
 def _solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_cost, out):
+    """:func:`solve_pairs`, compiled: gathers each block's costs and solves it, one after another."""
     eps = np.finfo(np.float64).eps
     # costs as uint8, 255 for unreached
     level_map = np.empty(256, np.uint8)

@@ -40,7 +40,7 @@ on several threads (``n_jobs``; POT releases the interpreter lock while it solve
 **Unit lengths, many entries.** Every cost is then a small integer, and once the hard blocks hold
 at least ``_INTEGER_MIN_ENTRIES`` entries in all they first go, unreduced, to a compiled
 primal-dual solver with integer potentials (:mod:`graphwgan.ot._integer_transport`), several
-times faster than the simplex on such blocks (polblogs' curvature: about 0.9 s on one thread
+times faster than the simplex on such blocks (polblogs' curvature: about 0.5 s on one thread
 instead of 3.8 s). Its results pass the same certificate; a block that fails it (none has in the
 tests and benchmarks) takes the path above.
 
