@@ -159,8 +159,11 @@ def wasserstein_local(graph: Any, mu: Any, nu: Any, *, radius: Any = None, verbo
 
 
 def _wasserstein_local(graph: Any, mu: Any, nu: Any, radius: Any, verbose: bool | None, n_jobs: int | None,
-                       proven: bool = False) -> LocalWassersteinResult:
+                       proven: bool = False, supports: _Supports | None = None) -> LocalWassersteinResult:
     r""":func:`wasserstein_local`; ``proven=True`` when every ``radius`` is a proven bound.
+
+    ``supports`` (the caller's :class:`_Supports` of ``mu - nu``, exactly as :func:`_flat_supports`
+    would build them) replaces ``mu`` and ``nu``, which are then not read.
 
     A proven bound (:math:`d(x, y) \le R` for every support pair, as the triangle inequality gives
     for curvature) lets the level searches of unit lengths stop one level short: a node not reached
@@ -175,14 +178,14 @@ def _wasserstein_local(graph: Any, mu: Any, nu: Any, radius: Any, verbose: bool 
 
     data = to_graph(graph, keep_attributes=False)
     n = int(data.num_nodes)
-    excess = _excess_rows(mu, nu, n)
-    k = excess.shape[0]
+    flat = _flat_supports(_excess_rows(mu, nu, n)) if supports is None else supports
+    k = flat.x_count.size
     uv, weight = undirected_edges(data)
     unit = bool(weight.size == 0 or np.all(weight == 1.0))
     adjacency = sp.csr_array((np.r_[weight, weight], (np.r_[uv[0], uv[1]], np.r_[uv[1], uv[0]])), shape=(n, n))
     limits = _radii(radius, k)
     workers = _workers(n_jobs)
-    return _solve_rows(adjacency, excess, limits, unit, verbose, workers, lambda: num_components(data)[1],
+    return _solve_rows(adjacency, flat, limits, unit, verbose, workers, lambda: num_components(data)[1],
                        proven and radius is not None)
 
 
@@ -247,7 +250,31 @@ def _radii(radius: Any, k: int) -> np.ndarray:
     return limits * (1.0 + 1e-12) + 1e-300
 
 
-def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool | None, workers: int,
+def _flat_supports(excess) -> _Supports:
+    """The supports of every pair of ``excess`` (CSR, ``mu - nu``), flat and in row order.
+
+    X (excess) and Y (deficit) in the order of the CSR rows; the totals agree to 1e-9 relative
+    (checked by :func:`_excess_rows`) and the rounding moves onto ``q``.
+    """
+    k = excess.shape[0]
+    indptr, indices, values = excess.indptr, excess.indices, excess.data
+    is_source = values > 0
+    deficit = ~is_source
+    x_start = np.r_[0, np.cumsum(is_source)][indptr]
+    y_start = indptr - x_start
+    flat = _Supports(
+        x=indices[is_source], y=indices[deficit], p=values[is_source], q=-values[deficit],
+        x_count=np.diff(x_start), y_count=np.diff(y_start), x_start=x_start, y_start=y_start,
+    )
+    x_row = np.repeat(np.arange(k), flat.x_count)
+    y_row = np.repeat(np.arange(k), flat.y_count)
+    p_total = np.bincount(x_row, weights=flat.p, minlength=k)
+    q_total = np.bincount(y_row, weights=flat.q, minlength=k)
+    flat.q *= np.divide(p_total, q_total, out=np.ones(k), where=q_total > 0)[y_row]
+    return flat
+
+
+def _solve_rows(adjacency, flat: _Supports, limits: np.ndarray, unit: bool, verbose: bool | None, workers: int,
                 components, proven: bool = False) -> LocalWassersteinResult:
     import sys
     from concurrent.futures import ThreadPoolExecutor
@@ -255,23 +282,7 @@ def _solve_rows(adjacency, excess, limits: np.ndarray, unit: bool, verbose: bool
     from tqdm.auto import tqdm
 
     n = adjacency.shape[0]
-    k = excess.shape[0]
-    indptr, indices, values = excess.indptr, excess.indices, excess.data
-    is_source = values > 0
-    deficit = ~is_source
-    # the supports of every pair, flat and in row order: X (excess) and Y (deficit)
-    x_start = np.r_[0, np.cumsum(is_source)][indptr]
-    y_start = indptr - x_start
-    flat = _Supports(
-        x=indices[is_source], y=indices[deficit], p=values[is_source], q=-values[deficit],
-        x_count=np.diff(x_start), y_count=np.diff(y_start), x_start=x_start, y_start=y_start,
-    )
-    # totals agree to 1e-9 relative: the rounding moves onto q
-    x_row = np.repeat(np.arange(k), flat.x_count)
-    y_row = np.repeat(np.arange(k), flat.y_count)
-    p_total = np.bincount(x_row, weights=flat.p, minlength=k)
-    q_total = np.bincount(y_row, weights=flat.q, minlength=k)
-    flat.q *= np.divide(p_total, q_total, out=np.ones(k), where=q_total > 0)[y_row]
+    k = flat.x_count.size
     pairs = flat.x_count * flat.y_count
 
     distance = np.zeros(k)
