@@ -174,7 +174,7 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
         radius = longest[u] + length + longest[v]
         # a proven bound: d(x, y) <= d(x, u) + d(u, v) + d(v, y) for x ~ u, y ~ v (the searches stop one level
         # short on unit lengths, see graphwgan.ot.local._wasserstein_local)
-        supports = _compiled_supports(measures, u, v) if unit else None
+        supports = _compiled_supports(measures, u, v, n_jobs) if unit else None
         mu, nu = (measures[u], measures[v]) if supports is None else (None, None)
         local = _wasserstein_local(data, mu, nu, radius, verbose, n_jobs, proven=True, supports=supports)
         transport = local.distance
@@ -215,14 +215,16 @@ def _walk_measures(adjacency, alpha: float, exp_power: float, base: float):
     return sp.csr_array((np.r_[mass, keep], (rows, cols)), shape=(n, n))
 
 
-def _compiled_supports(measures, u: np.ndarray, v: np.ndarray):
+def _compiled_supports(measures, u: np.ndarray, v: np.ndarray, n_jobs):
     r"""The flat supports of ``measures[u] - measures[v]``, compiled, where the compiled solver will run.
 
     Bit for bit those of :func:`graphwgan.ot.local._flat_supports`, without the copies, checks and
-    sparse subtraction of the general path (about a seventh of polblogs' time on two threads); ``None``
-    (the general path) for problems below the compiled solver's threshold, judged by the largest
-    block entries they could hold, :math:`\sum_{uv} (d_u + 1)(d_v + 1)`.
+    sparse subtraction of the general path (about a seventh of polblogs' time on two threads), on
+    ``n_jobs`` threads; ``None`` (the general path) for problems below the compiled solver's
+    threshold, judged by the largest block entries they could hold, :math:`\sum_{uv} (d_u + 1)(d_v + 1)`.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     from graphwgan.ot import local
 
     degree = np.diff(measures.indptr)  # d + 1: the neighbours and the node itself
@@ -232,7 +234,12 @@ def _compiled_supports(measures, u: np.ndarray, v: np.ndarray):
 
     if not measures.has_sorted_indices:
         measures.sort_indices()
-    return local._Supports(*row_differences(measures.indptr, measures.indices, measures.data, u, v))
+    workers = local._workers(n_jobs)
+    if workers == 1:
+        return local._Supports(*row_differences(measures.indptr, measures.indices, measures.data, u, v))
+    with ThreadPoolExecutor(workers) as pool:
+        return local._Supports(*row_differences(measures.indptr, measures.indices, measures.data, u, v, pool,
+                                                workers))
 
 
 def _edge_distances(adjacency, u: np.ndarray, v: np.ndarray, length: np.ndarray) -> np.ndarray:

@@ -88,73 +88,82 @@ def _breadth_first_levels(indptr, indices, sources, depth, rows):
                     tail += 1
 
 
-def row_differences(indptr, indices, data, u, v):
+def row_differences(indptr, indices, data, u, v, pool=None, workers: int = 1):
     """The flat supports of the rows ``u[i] - v[i]`` of a CSR matrix whose rows are sorted.
 
     Returns ``(x, y, p, q, x_count, y_count, x_start, y_start)``: the same entries, in the same
     order and with the same rounding, as scipy's CSR subtraction (which drops exact zeros)
     followed by :func:`graphwgan.ot.local._flat_supports` (``q`` rescaled so that each pair's
-    totals agree). The tests check the two bit for bit.
+    totals agree). The tests check the two bit for bit. With a thread ``pool``, the pairs are
+    split in ``workers`` parts: one pass counts each pair's entries, the next writes them in place.
     """
-    return _row_differences(indptr.astype(np.int64), indices.astype(np.int64), data.astype(np.float64),
-                            u.astype(np.int64), v.astype(np.int64))
+    indptr, indices, data = indptr.astype(np.int64), indices.astype(np.int64), data.astype(np.float64)
+    u, v = u.astype(np.int64), v.astype(np.int64)
+    k = u.size
+    bounds = np.linspace(0, k, (workers if pool is not None else 1) + 1).astype(np.int64)
+    parts = [slice(lo, hi) for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
+    each = pool.map if pool is not None else map
+    x_count, y_count = np.empty(k, np.int64), np.empty(k, np.int64)
+    list(each(lambda part: _count_differences(indptr, indices, data, u[part], v[part], x_count[part],
+                                              y_count[part]), parts))
+    x_start, y_start = np.r_[0, np.cumsum(x_count)], np.r_[0, np.cumsum(y_count)]
+    x, y = np.empty(x_start[-1], np.int64), np.empty(y_start[-1], np.int64)
+    p, q = np.empty(x_start[-1]), np.empty(y_start[-1])
+    list(each(lambda part: _write_differences(indptr, indices, data, u[part], v[part], x_start[part],
+                                              y_start[part], x, y, p, q), parts))
+    return x, y, p, q, x_count, y_count, x_start, y_start
+
+
+@njit(cache=True, inline="always")
+def _merged(indptr, indices, data, a_row, b_row, a, b):
+    """The next entry of row ``a_row`` minus row ``b_row`` from positions ``a``, ``b``: ``(node, value, a, b)``."""
+    a_end, b_end = indptr[a_row + 1], indptr[b_row + 1]
+    if b >= b_end or (a < a_end and indices[a] < indices[b]):
+        return indices[a], data[a], a + 1, b
+    if a >= a_end or indices[b] < indices[a]:
+        return indices[b], 0.0 - data[b], a, b + 1
+    return indices[a], data[a] - data[b], a + 1, b + 1
 
 
 @njit(cache=True, nogil=True)
-def _row_differences(indptr, indices, data, u, v):
-    k = u.size
-    x_count = np.zeros(k, np.int64)
-    y_count = np.zeros(k, np.int64)
-    for stage in range(2):
-        if stage == 1:
-            x_start = np.zeros(k + 1, np.int64)
-            y_start = np.zeros(k + 1, np.int64)
-            for i in range(k):
-                x_start[i + 1] = x_start[i] + x_count[i]
-                y_start[i + 1] = y_start[i] + y_count[i]
-            x = np.empty(x_start[k], np.int64)
-            y = np.empty(y_start[k], np.int64)
-            p = np.empty(x_start[k])
-            q = np.empty(y_start[k])
-        for i in range(k):
-            a, a_end = indptr[u[i]], indptr[u[i] + 1]
-            b, b_end = indptr[v[i]], indptr[v[i] + 1]
-            nx_, ny_ = 0, 0
-            while a < a_end or b < b_end:
-                if b >= b_end or (a < a_end and indices[a] < indices[b]):
-                    node, value = indices[a], data[a]
-                    a += 1
-                elif a >= a_end or indices[b] < indices[a]:
-                    node, value = indices[b], 0.0 - data[b]
-                    b += 1
-                else:
-                    node, value = indices[a], data[a] - data[b]
-                    a += 1
-                    b += 1
-                if value > 0:
-                    if stage == 1:
-                        x[x_start[i] + nx_] = node
-                        p[x_start[i] + nx_] = value
-                    nx_ += 1
-                elif value < 0:
-                    if stage == 1:
-                        y[y_start[i] + ny_] = node
-                        q[y_start[i] + ny_] = -value
-                    ny_ += 1
-            x_count[i] = nx_
-            y_count[i] = ny_
-    for i in range(k):  # the rounding of the totals moves onto q, as in _flat_supports
+def _count_differences(indptr, indices, data, u, v, x_count, y_count):
+    for i in range(u.size):
+        a, b = indptr[u[i]], indptr[v[i]]
+        positive, negative = 0, 0
+        while a < indptr[u[i] + 1] or b < indptr[v[i] + 1]:
+            _, value, a, b = _merged(indptr, indices, data, u[i], v[i], a, b)
+            positive += value > 0
+            negative += value < 0
+        x_count[i] = positive
+        y_count[i] = negative
+
+
+@njit(cache=True, nogil=True)
+def _write_differences(indptr, indices, data, u, v, x_start, y_start, x, y, p, q):
+    for i in range(u.size):
+        a, b = indptr[u[i]], indptr[v[i]]
+        nx_, ny_ = x_start[i], y_start[i]
+        while a < indptr[u[i] + 1] or b < indptr[v[i] + 1]:
+            node, value, a, b = _merged(indptr, indices, data, u[i], v[i], a, b)
+            if value > 0:
+                x[nx_] = node
+                p[nx_] = value
+                nx_ += 1
+            elif value < 0:
+                y[ny_] = node
+                q[ny_] = -value
+                ny_ += 1
+        # the rounding of the totals moves onto q, as in _flat_supports
         p_total = 0.0
-        for t in range(x_start[i], x_start[i + 1]):
+        for t in range(x_start[i], nx_):
             p_total += p[t]
         q_total = 0.0
-        for t in range(y_start[i], y_start[i + 1]):
+        for t in range(y_start[i], ny_):
             q_total += q[t]
         if q_total > 0:
             factor = p_total / q_total
-            for t in range(y_start[i], y_start[i + 1]):
+            for t in range(y_start[i], ny_):
                 q[t] *= factor
-    return x, y, p, q, x_count, y_count, x_start, y_start
 
 
 @njit(cache=True, inline="always")

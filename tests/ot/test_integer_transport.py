@@ -188,8 +188,11 @@ def test_radii_beyond_the_level_searches_use_the_float_rows(compiled):
 
 @pytest.mark.parametrize("alpha", [0.5, 0.0, 0.9])
 def test_compiled_row_differences_equal_the_sparse_path_bit_for_bit(alpha):
-    """Curvature's compiled supports: the same entries, order, dtypes and rounding as the sparse
-    subtraction and the flat supports of the general path (alpha = 0 stores explicit zeros)."""
+    """Curvature's compiled supports, in one thread and split between three: the same entries,
+    order, dtypes and rounding as the sparse subtraction and the flat supports of the general path
+    (alpha = 0 stores explicit zeros)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import graphwgan.ot.local as local
     from graphwgan.curvature import _walk_measures
     from graphwgan.ot._integer_transport import row_differences
@@ -198,7 +201,10 @@ def test_compiled_row_differences_equal_the_sparse_path_bit_for_bit(alpha):
     measures = _walk_measures(nx.to_scipy_sparse_array(graph, format="csr", dtype=float), alpha, 2.0, np.e)
     u, v = np.array(list(graph.edges)).T
     expected = local._flat_supports(local._excess_rows(measures[u], measures[v], 300))
-    got = row_differences(measures.indptr, measures.indices, measures.data, u, v)
-    for name, value in zip(["x", "y", "p", "q", "x_count", "y_count", "x_start", "y_start"], got, strict=True):
-        assert value.dtype == getattr(expected, name).dtype, name
-        np.testing.assert_array_equal(value, getattr(expected, name), err_msg=name)
+    with ThreadPoolExecutor(3) as pool:
+        for got in (row_differences(measures.indptr, measures.indices, measures.data, u, v),
+                    row_differences(measures.indptr, measures.indices, measures.data, u, v, pool, 3)):
+            for name, value in zip(["x", "y", "p", "q", "x_count", "y_count", "x_start", "y_start"], got,
+                                   strict=True):
+                assert value.dtype == getattr(expected, name).dtype, name
+                np.testing.assert_array_equal(value, getattr(expected, name), err_msg=name)
