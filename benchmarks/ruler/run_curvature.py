@@ -142,13 +142,13 @@ def _against_targets(rows: list[dict]) -> list[str]:
         "profiled after it). Where the time goes (profiles on one thread): with unit lengths, once the blocks hold "
         "10^6 entries in all (every graph here but karate and CiteSeer), they go to the compiled primal-dual solver "
         "(`graphwgan.ot._integer_transport`; compiled on the first call after installing, about 6 s, then loaded "
-        "from numba's cache, excluded here like every warm-up), which takes about 0.4 of 0.53 s on polblogs "
-        "(72 million block entries in 16,715 blocks) and 1.1 of 1.5 s on the human PPI network (185 million entries); "
-        "the rest is building the supports and the breadth-first levels, mostly in one thread. Both libraries use "
-        "both cores, so their ratio moves with the load of this shared machine: GraphRicciCurvature took 3.0 to 4.0 s "
-        "on polblogs in the quiet runs of this session and 6.5 s in an earlier run at load average 3, and graphwgan "
-        "0.31 to 0.57 s (slowest right after an idle pause or after GraphRicciCurvature's worker processes exit), so "
-        "a ratio near 10x can land on either side of it from one run to the next.",
+        "from numba's cache, excluded here like every warm-up), which takes about 0.41 of 0.45 s on polblogs "
+        "(72 million block entries in 16,715 blocks, most of it in Dinic's searches) and 1.1 of 1.25 s on the human "
+        "PPI network (185 million entries); the rest is reading the graph and building the supports and the "
+        "breadth-first levels, also compiled. Both libraries use both cores, so their ratio moves with the load of "
+        "this shared machine: GraphRicciCurvature took 3.0 to 4.0 s on polblogs in the quiet runs of this session "
+        "and 6.5 s in an earlier run at load average 3, and graphwgan (this code) 0.29 to 0.33 s, slower right after "
+        "an idle pause; polblogs' ratio sits near 10x and can land on either side of it from one run to the next.",
     ]
     return lines
 
