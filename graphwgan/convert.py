@@ -169,13 +169,14 @@ def _parse_networkx(graph, num_nodes, weight):
         )
     index = {node: i for i, node in enumerate(nodes)}
     m = graph.number_of_edges()
-    row = np.fromiter((index[u] for u, _ in graph.edges()), dtype=np.int64, count=m)
-    col = np.fromiter((index[v] for _, v in graph.edges()), dtype=np.int64, count=m)
+    # one walk over networkx's edge view (the slow part), then arrays from the list
+    edges = list(graph.edges(data=weight, default=1.0)) if weight is not None else list(graph.edges())
+    row = np.fromiter((index[edge[0]] for edge in edges), dtype=np.int64, count=m)
+    col = np.fromiter((index[edge[1]] for edge in edges), dtype=np.int64, count=m)
     if weight is None:
         lengths = np.ones(m, dtype=np.float64)
     else:
-        values = [w for _, _, w in graph.edges(data=weight, default=1.0)]
-        lengths = _parse_lengths(values, m, weight, f"edge attribute {weight!r}")
+        lengths = _parse_lengths([edge[2] for edge in edges], m, weight, f"edge attribute {weight!r}")
     node_attrs = {"node_names": nodes}
     for key in ("x", "y"):  # node features and labels, when every node has them
         values = [graph.nodes[node].get(key) for node in nodes]
