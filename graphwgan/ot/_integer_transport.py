@@ -42,28 +42,38 @@ PRIMAL, DUAL, SLACK, MARGINAL, MAGNITUDE, TOTAL = range(6)
 _ONE = np.uint64(1)
 
 
-def solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_cost):
+def solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_map):
     r"""Solve the blocks of ``pairs`` (supports as in :class:`graphwgan.ot.local._Supports`).
 
-    The cost of ``(x_i, y_j)`` is ``level_cost[table[position[x_i], y_j]]`` (``-1``: unreached).
+    The cost of ``(x_i, y_j)`` is ``level_map[table[position[x_i], y_j]]`` (``uint8``; 255: unreached).
     Returns an array ``(len(pairs), 6)`` with, per pair: the primal value, the dual value, the
     largest dual violation :math:`\max (a_x - b_y - c_{xy})`, the largest marginal error, the
     magnitude (largest cost plus the largest :math:`|a|` and :math:`|b|`) and the mass moved. A
     pair with an unreached entry gets ``nan`` throughout.
     """
     out = np.empty((pairs.size, 6))
-    _solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_cost, out)
+    _solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_map, out)
     return out
 
 
-def breadth_first_levels(indptr, indices, sources, depth, rows):
+def breadth_first_levels(indptr, indices, sources, depth, rows, pool=None, workers: int = 1):
     """Breadth-first levels from each source, up to ``depth``, written into ``rows``.
 
     ``rows`` (``uint8``, shape ``(len(sources), n)``) must hold 255 (unreached) on entry; the
     graph is the CSR pattern ``indptr``, ``indices``. Row ``s`` gets level ``k`` at the nodes
-    ``k`` hops from ``sources[s]`` (``k <= depth``), the levels the block costs read.
+    ``k`` hops from ``sources[s]`` (``k <= depth``), the levels the block costs read. With a
+    thread ``pool`` the sources are split in ``workers`` parts, each writing its own rows.
     """
-    _breadth_first_levels(indptr.astype(np.int64), indices.astype(np.int64), sources.astype(np.int64), depth, rows)
+    indptr, indices, sources = indptr.astype(np.int64), indices.astype(np.int64), sources.astype(np.int64)
+    parts, each = _parts(sources.size, pool, workers)
+    list(each(lambda part: _breadth_first_levels(indptr, indices, sources[part], depth, rows[part]), parts))
+
+
+def _parts(size: int, pool, workers: int):
+    """Contiguous slices of ``range(size)``, one per worker (one without a ``pool``), and the map that runs them."""
+    bounds = np.linspace(0, size, (workers if pool is not None else 1) + 1).astype(np.int64)
+    parts = [slice(lo, hi) for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
+    return parts, (pool.map if pool is not None else map)
 
 
 @njit(cache=True, nogil=True)
@@ -100,9 +110,7 @@ def row_differences(indptr, indices, data, u, v, pool=None, workers: int = 1):
     indptr, indices, data = indptr.astype(np.int64), indices.astype(np.int64), data.astype(np.float64)
     u, v = u.astype(np.int64), v.astype(np.int64)
     k = u.size
-    bounds = np.linspace(0, k, (workers if pool is not None else 1) + 1).astype(np.int64)
-    parts = [slice(lo, hi) for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
-    each = pool.map if pool is not None else map
+    parts, each = _parts(k, pool, workers)
     x_count, y_count = np.empty(k, np.int64), np.empty(k, np.int64)
     list(each(lambda part: _count_differences(indptr, indices, data, u[part], v[part], x_count[part],
                                               y_count[part]), parts))
@@ -462,13 +470,9 @@ def _solve_block(cost, p, q, tol, flow, result):
     result[5] = total
 
 @njit(cache=True, nogil=True)
-def _solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_cost, out):
+def _solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_map, out):
     """:func:`solve_pairs`, compiled: gathers each block's costs and solves it, one after another."""
     eps = np.finfo(np.float64).eps
-    # costs as uint8, 255 for unreached
-    level_map = np.empty(256, np.uint8)
-    for level in range(256):
-        level_map[level] = 255 if level_cost[level] < 0 or level_cost[level] > 254 else level_cost[level]
     largest = 0
     for row in pairs:
         largest = max(largest, (x_start[row + 1] - x_start[row]) * (y_start[row + 1] - y_start[row]))

@@ -419,14 +419,8 @@ def _distance_rows(adjacency, pattern, sources: np.ndarray, limit: float, unit: 
     if context is not None and context.compiled:
         from graphwgan.ot._integer_transport import breadth_first_levels
 
-        depth = int(np.floor(limit))
-        bounds = np.linspace(0, s, (context.workers if context.pool is not None else 1) + 1).astype(np.int64)
-
-        def search(part: int) -> None:  # rows[lo:hi] is a view: each part writes its own rows
-            lo, hi = bounds[part], bounds[part + 1]
-            breadth_first_levels(pattern.indptr, pattern.indices, sources[lo:hi], depth, rows[lo:hi])
-
-        list((context.pool.map if context.pool is not None else map)(search, range(bounds.size - 1)))
+        breadth_first_levels(pattern.indptr, pattern.indices, sources, int(np.floor(limit)), rows, context.pool,
+                             context.workers)
         return rows
     flat = rows.reshape(-1)
     rows[np.arange(s), sources] = 0
@@ -519,11 +513,13 @@ def _solve_integer(context: _Context, rows: np.ndarray, distance: np.ndarray, ga
     from graphwgan.ot._integer_transport import DUAL, MAGNITUDE, MARGINAL, PRIMAL, SLACK, TOTAL, solve_pairs
 
     flat = context.flat
-    level_cost = np.where(np.isfinite(context.level_cost), context.level_cost, -1).astype(np.int64)
+    # each level's cost as uint8, 255 where unreached (or not representable: those pairs fail over)
+    level_cost = context.level_cost
+    level_map = np.where(np.isfinite(level_cost) & (level_cost < _UNREACHED), level_cost, _UNREACHED).astype(np.uint8)
 
     def run(part: np.ndarray) -> np.ndarray:
         return solve_pairs(part, flat.x, flat.y, flat.p, flat.q, flat.x_start, flat.y_start, context.rows,
-                           context.position, level_cost)
+                           context.position, level_map)
 
     if context.pool is not None and rows.size >= 16 * context.workers:
         # parts of about equal work, four per thread, taken as the threads come free
@@ -933,20 +929,14 @@ def _solve_each(context: _Context, blocks: _Blocks, which: np.ndarray, p: np.nda
                       yoff[which].tolist(), yoff[which + 1].tolist(), offset[which].tolist(),
                       offset[which + 1].tolist(), strict=True))
 
-    emd_c = _EMD_C if _network_simplex_engine() == "emd_c" else None
-
     def run(items) -> None:
         for row, xs, xe, ys, ye, cs, ce in items:
             if ce - cs > _SORTED_SIMPLEX:
                 plan[cs:ce], a[xs:xe], b[ys:ye] = (part.ravel() for part in _solve_sorted(
                     row, cost[cs:ce].reshape(xe - xs, ye - ys), p[xs:xe], q[ys:ye]))
                 continue
-            if emd_c is not None:  # the compiled solver called directly: most blocks take a few microseconds
-                block_plan, _, a[xs:xe], b[ys:ye], code = emd_c(
-                    p[xs:xe], q[ys:ye], cost[cs:ce].reshape(xe - xs, ye - ys), max(100_000, 50 * (ce - cs)), 1)
-            else:
-                block_plan, a[xs:xe], b[ys:ye], code = _network_simplex(p[xs:xe], q[ys:ye],
-                                                                        cost[cs:ce].reshape(xe - xs, ye - ys))
+            block_plan, a[xs:xe], b[ys:ye], code = _network_simplex(p[xs:xe], q[ys:ye],
+                                                                    cost[cs:ce].reshape(xe - xs, ye - ys))
             if code != 1:
                 raise RuntimeError(f"the network simplex did not reach an optimum on pair {row} (result code {code})")
             plan[cs:ce] = block_plan.ravel()

@@ -16,7 +16,7 @@ from test_local import _curvature_pairs, _dense_oracle, _local_pairs, _unit_grap
 from graphwgan.ot import wasserstein_local
 from graphwgan.ot._integer_transport import DUAL, MAGNITUDE, MARGINAL, PRIMAL, SLACK, TOTAL, solve_pairs
 
-_LEVELS = np.where(np.arange(256) == 255, -1, np.arange(256)).astype(np.int64)
+_LEVELS = np.arange(256, dtype=np.uint8)  # level k costs k; 255 is unreached
 
 
 def _blocks(costs: list[np.ndarray], masses: list[tuple[np.ndarray, np.ndarray]]):
