@@ -132,8 +132,8 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
     import networkx as nx
     import scipy.sparse as sp
 
-    from graphwgan.graph import to_graph, undirected_edges
-    from graphwgan.ot.local import _wasserstein_local
+    from graphwgan.convert import symmetric_edges
+    from graphwgan.ot.local import _wasserstein_on
 
     alpha = _check_real(alpha, "alpha")
     if not 0.0 <= alpha <= 1.0:
@@ -155,12 +155,13 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
             f"ollivier_ricci needs an undirected graph, got a {type(graph).__name__}; use G.to_undirected()"
         )
 
-    data = to_graph(graph, weight=weight, keep_attributes=False)
-    n = int(data.num_nodes)
-    uv, length = undirected_edges(data)
+    row, col, lengths, n = symmetric_edges(graph, weight=weight)
+    adjacency = sp.csr_array((lengths, (row, col)), shape=(n, n))
+    upper = row < col  # each edge once, sorted by u, then v
+    uv = np.stack([row[upper], col[upper]])
     u, v = uv
+    length = lengths[upper]
     m = u.size
-    adjacency = sp.csr_array((np.r_[length, length], (np.r_[u, v], np.r_[v, u])), shape=(n, n))
     measures = _walk_measures(adjacency, alpha, exp_power, base)
     longest = np.zeros(n)
     np.maximum.at(longest, np.r_[u, v], np.r_[length, length])
@@ -176,7 +177,7 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
         # short on unit lengths, see graphwgan.ot.local._wasserstein_local)
         supports = _compiled_supports(measures, u, v, n_jobs) if unit else None
         mu, nu = (measures[u], measures[v]) if supports is None else (None, None)
-        local = _wasserstein_local(data, mu, nu, radius, verbose, n_jobs, proven=True, supports=supports)
+        local = _wasserstein_on(adjacency, mu, nu, radius, verbose, n_jobs, proven=True, supports=supports)
         transport = local.distance
     curvature = 1.0 - transport / distance if m else np.zeros(0)
     node = _node_curvature(n, u, v, curvature)

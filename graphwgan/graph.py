@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphwgan._checks import to_numpy
-from graphwgan.convert import _adjacency, _is_pyg_data, from_object
+from graphwgan.convert import _adjacency, _is_pyg_data, from_object, symmetric_edges
 from graphwgan.io import read_graph
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -167,7 +167,7 @@ def num_components(graph: Any) -> tuple[int, np.ndarray]:
     """
     from scipy.sparse.csgraph import connected_components
 
-    row, col, n = _edges_of(graph)
+    row, col, _, n = _edges_of(graph)
     count, labels = connected_components(_adjacency(row, col, n), directed=False)
     return int(count), labels.astype(np.int64, copy=False)
 
@@ -202,8 +202,7 @@ def undirected_edges(graph: Any) -> tuple[np.ndarray, np.ndarray]:
     >>> uv.tolist(), w.tolist()
     ([[0, 1], [1, 2]], [2.0, 5.0])
     """
-    data = graph if _is_pyg_data(graph) else to_graph(graph)
-    row, col, _ = _edges_of(data)
+    row, col, lengths, _ = _edges_of(graph)
     upper = row < col
     n_upper = int(np.count_nonzero(upper))
     n_lower = int(np.count_nonzero(row > col))
@@ -214,25 +213,27 @@ def undirected_edges(graph: Any) -> tuple[np.ndarray, np.ndarray]:
             "graphwgan.to_graph(...) first."
         )
     uv = np.stack([row[upper], col[upper]]).astype(np.int64, copy=False)
-    edge_weight = getattr(data, "edge_weight", None)
-    if edge_weight is None:
-        w = np.ones(n_upper, dtype=np.float64)
-    else:
-        w = to_numpy(edge_weight).astype(np.float64, copy=False)[upper]
-    return uv, w
+    return uv, lengths[upper]
 
 
 def _edges_of(graph):
-    data = graph if _is_pyg_data(graph) else to_graph(graph)
-    n = data.num_nodes
+    """``row, col, lengths, n`` of a ``Data`` as it is stored; any other source as :func:`to_graph` makes it."""
+    if not _is_pyg_data(graph):
+        return symmetric_edges(graph)  # the same edges, without building the Data (nor importing torch)
+    n = graph.num_nodes
     if not n:
         raise ValueError("graph is empty (zero nodes); a graph needs at least one node.")
-    edge_index = data.edge_index if "edge_index" in data else None
+    edge_index = graph.edge_index if "edge_index" in graph else None
     if edge_index is None:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, int(n)
+        return empty, empty, np.zeros(0), int(n)
     array = to_numpy(edge_index)
-    return array[0], array[1], int(n)
+    edge_weight = getattr(graph, "edge_weight", None)
+    if edge_weight is None:
+        lengths = np.ones(array.shape[1], dtype=np.float64)
+    else:
+        lengths = to_numpy(edge_weight).astype(np.float64, copy=False)
+    return array[0], array[1], lengths, int(n)
 
 
 # ----------------------------------------------------------------------------------------------

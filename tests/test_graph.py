@@ -11,6 +11,7 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data
 
+from graphwgan.convert import symmetric_edges
 from graphwgan.graph import num_components, to_graph, undirected_edges
 
 # A 5-node graph: triangle 0-1-2 with a tail 2-3-4. Each undirected edge once, with its length.
@@ -125,6 +126,92 @@ def test_every_input_type_gives_the_same_graph(factory):
 
 def test_path_input_delegates_to_read_graph(tmp_path):
     _check_expected(_path(tmp_path))
+
+
+def _sources():
+    ei, w = _uvw()
+    simple = nx.Graph()
+    simple.add_nodes_from(range(5))
+    simple.add_weighted_edges_from(EDGES)
+    graph = nx.MultiGraph(simple)
+    graph.add_edge(0, 1, weight=7.0)  # a longer parallel edge never wins
+    directed = nx.DiGraph()
+    directed.add_nodes_from(range(5))
+    directed.add_edges_from((v, u, {"length": length}) for u, v, length in EDGES)
+    return {
+        "networkx": (simple, {}),
+        "multigraph": (graph, {}),
+        "digraph": (directed, {"weight": "length"}),
+        "scipy": (sp.csr_matrix((w, (ei[0], ei[1])), shape=(5, 5)), {}),
+        "data": (Data(edge_index=torch.from_numpy(ei), edge_weight=torch.from_numpy(w)), {}),
+        "data_edge_attr": (Data(edge_index=torch.from_numpy(ei), edge_attr=torch.from_numpy(w)[:, None], num_nodes=5),
+                           {}),
+        "numpy": (np.concatenate([ei, ei[::-1]], axis=1), {}),
+    }
+
+
+@pytest.mark.parametrize("name", list(_sources()))
+def test_symmetric_edges_are_to_graphs_edges(name):
+    # the arrays to_graph stores for the same source, without building the Data
+    source, kwargs = _sources()[name]
+    data = to_graph(source, **kwargs)
+    row, col, lengths, n = symmetric_edges(source, **kwargs)
+    assert n == data.num_nodes == 5
+    assert [row.tolist(), col.tolist()] == data.edge_index.tolist() == EXPECTED_INDEX
+    assert lengths.dtype == np.float64
+    assert lengths.tolist() == data.edge_weight.tolist() == (EXPECTED_WEIGHT if name != "numpy" else [1.0] * 10)
+
+
+@pytest.mark.parametrize("directed", [False, True])
+def test_networkx_read_from_adjacency_equals_its_edge_view(directed):
+    # relabelled nodes, a self-loop and edges without the attribute (length 1): the result is that of
+    # the edge list networkx's edge view gives
+    rng = np.random.default_rng(0)
+    graph = nx.gnp_random_graph(40, 0.15, seed=3, directed=directed)
+    graph = nx.relabel_nodes(graph, {i: f"n{(7 * i) % 40}" for i in range(40)})
+    for a, b in list(graph.edges)[::2]:
+        graph.edges[a, b]["length"] = float(rng.integers(1, 9))
+    graph.add_edge("n5", "n5", length=2.0)
+    nodes = list(graph.nodes)
+    edges = list(graph.edges(data="length", default=1.0))
+    edge_index = np.array([[nodes.index(a) for a, _, _ in edges], [nodes.index(b) for _, b, _ in edges]])
+    expected = to_graph(edge_index, [w for *_, w in edges], num_nodes=len(nodes))
+    data = to_graph(graph, weight="length")
+    assert data.edge_index.tolist() == expected.edge_index.tolist()
+    assert data.edge_weight.tolist() == expected.edge_weight.tolist()
+    # a bad length is named by its place in the edge view
+    bad = 5
+    a, b, _ = edges[bad]
+    graph.edges[a, b]["length"] = -1.0
+    with pytest.raises(ValueError, match=rf"first: edge {bad} has length -1\.0"):
+        to_graph(graph, weight="length")
+    graph.edges[a, b]["length"] = "far"
+    with pytest.raises(TypeError, match=r"edge attribute 'length' must hold real numbers"):
+        to_graph(graph, weight="length")
+
+
+def test_symmetric_edges_of_a_path_and_of_weight_none(tmp_path):
+    _path(tmp_path)
+    row, col, lengths, n = symmetric_edges(tmp_path / "graph.txt")
+    assert (n, [row.tolist(), col.tolist()], lengths.tolist()) == (5, EXPECTED_INDEX, EXPECTED_WEIGHT)
+    _, _, lengths, _ = symmetric_edges(nx.Graph([(0, 1, {"weight": 3.0})]), weight=None)
+    assert lengths.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "source, weight, error, match",
+    [
+        (nx.Graph(), "weight", ValueError, r"empty graph"),
+        (nx.Graph([(0, 1, {"weight": 0.0})]), "weight", ValueError, r"edge attribute 'weight' must hold positive"),
+        (sp.csr_array((2, 3)), "weight", ValueError, r"must be square"),
+        (np.array([[0], [1]]), 3, TypeError, r"weight must be an attribute name"),
+        (object(), "weight", TypeError, r"unsupported source type"),
+    ],
+)
+def test_symmetric_edges_errors_are_to_graphs(source, weight, error, match):
+    for call in (to_graph, symmetric_edges):
+        with pytest.raises(error, match=match):
+            call(source, weight=weight)
 
 
 def test_networkx_relabels_and_keeps_node_names():

@@ -174,19 +174,26 @@ def _wasserstein_local(graph: Any, mu: Any, nu: Any, radius: Any, verbose: bool 
     """
     import scipy.sparse as sp
 
-    from graphwgan.graph import num_components, to_graph, undirected_edges
+    from graphwgan.convert import symmetric_edges
 
-    data = to_graph(graph, keep_attributes=False)
-    n = int(data.num_nodes)
+    row, col, lengths, n = symmetric_edges(graph)
+    return _wasserstein_on(sp.csr_array((lengths, (row, col)), shape=(n, n)), mu, nu, radius, verbose, n_jobs,
+                           proven, supports)
+
+
+def _wasserstein_on(adjacency, mu: Any, nu: Any, radius: Any, verbose: bool | None, n_jobs: int | None,
+                    proven: bool = False, supports: _Supports | None = None) -> LocalWassersteinResult:
+    """:func:`_wasserstein_local` on the symmetric CSR matrix of edge lengths of the graph."""
+    from scipy.sparse.csgraph import connected_components
+
+    n = adjacency.shape[0]
     flat = _flat_supports(_excess_rows(mu, nu, n)) if supports is None else supports
     k = flat.x_count.size
-    uv, weight = undirected_edges(data)
-    unit = bool(weight.size == 0 or np.all(weight == 1.0))
-    adjacency = sp.csr_array((np.r_[weight, weight], (np.r_[uv[0], uv[1]], np.r_[uv[1], uv[0]])), shape=(n, n))
+    unit = bool(adjacency.nnz == 0 or np.all(adjacency.data == 1.0))
     limits = _radii(radius, k)
     workers = _workers(n_jobs)
-    return _solve_rows(adjacency, flat, limits, unit, verbose, workers, lambda: num_components(data)[1],
-                       proven and radius is not None)
+    return _solve_rows(adjacency, flat, limits, unit, verbose, workers,
+                       lambda: connected_components(adjacency, directed=False)[1], proven and radius is not None)
 
 
 def _excess_rows(mu: Any, nu: Any, n: int):
@@ -298,7 +305,6 @@ def _solve_rows(adjacency, flat: _Supports, limits: np.ndarray, unit: bool, verb
     pool = ThreadPoolExecutor(workers) if workers > 1 and hard_entries >= _POOL_MIN_ENTRIES else None
     context = _Context(flat, position, limits, components, pool, workers, integral=unit,
                        compiled=unit and hard_entries >= _INTEGER_MIN_ENTRIES, solved=np.zeros(k, dtype=bool))
-    _network_simplex_engine()  # resolved once, before any thread calls it
     bar = tqdm(total=k, desc="W1", unit="pair", disable=not show, file=sys.stderr, leave=False)
     try:
         all_sources = np.flatnonzero(np.bincount(flat.x, minlength=n))  # np.unique, without sorting
@@ -475,6 +481,8 @@ def _solve_pairs(context: _Context, first: int, last: int, distance: np.ndarray,
         weight = np.where(flat.x_count[rows][local] == 1, flat.q[y_points][cy], flat.p[x_points][cx])
         distance[rows] = np.bincount(local, weights=cost * weight, minlength=rows.size)
     done = simple | context.solved[first:last]
+    if np.any(~done & (count > 0)):
+        _network_simplex_engine()  # resolved here, before any thread calls it, and only where needed (POT's import)
     large = ~done & (count > _LARGE_BLOCK)
     middle = ~done & ~large & (count > _SORTED_SIMPLEX)
     small = first + np.flatnonzero(~done & ~large & ~middle & (count > 0))
