@@ -37,6 +37,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+try:  # LLVM's count-trailing-zeros, which numba wraps (not public API: the fallback below is used without it)
+    from numba.cpython.unsafe.numbers import trailing_zeros as _trailing_zeros
+except ImportError:  # pragma: no cover - depends on the numba release
+    _trailing_zeros = None
+
 # result columns of solve_pairs, per pair
 PRIMAL, DUAL, SLACK, MARGINAL, MAGNITUDE, TOTAL = range(6)
 _ONE = np.uint64(1)
@@ -215,21 +220,27 @@ def _expand(arcs, nodes, count, seen, level_bits, labels, level, out):
 
 @njit(cache=True, inline="always")
 def _popcount(word):
-    count = 0
-    while word != 0:
-        word &= word - _ONE
-        count += 1
-    return count
+    """Set bits of a word, branch-free (SWAR: pairs, nibbles, bytes, then one multiply sums the bytes)."""
+    word = word - ((word >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    word = (word & np.uint64(0x3333333333333333)) + ((word >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    word = (word + (word >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return np.int64((word * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
-@njit(cache=True, inline="always")
-def _bit_index(low):
-    k = 0
-    for shift in (32, 16, 8, 4, 2, 1):
-        if low >> np.uint64(shift):
-            k += shift
-            low >>= np.uint64(shift)
-    return k
+if _trailing_zeros is not None:
+    @njit(cache=True, inline="always")
+    def _bit_index(low):
+        """Index of the single set bit of ``low`` (one instruction, LLVM's cttz)."""
+        return np.int64(_trailing_zeros(low))
+else:  # pragma: no cover - numba without the intrinsic: a binary search over the halves
+    @njit(cache=True, inline="always")
+    def _bit_index(low):
+        k = 0
+        for shift in (32, 16, 8, 4, 2, 1):
+            if low >> np.uint64(shift):
+                k += shift
+                low >>= np.uint64(shift)
+        return k
 
 
 @njit(cache=True, nogil=True)
@@ -270,6 +281,9 @@ def _solve_block(cost, p, q, tol, flow, result):
     level_y = np.zeros((nx + ny + 2, wy), np.uint64)
     used = nx + ny + 2
     reached = np.empty(ny, np.int64)
+    options = np.empty(nx, np.int64)  # the greedy's admissible short columns per row, and its order
+    order = np.empty(nx, np.int64)
+    tally = np.empty(ny + 1, np.int64)
     px = np.empty(nx + ny + 2, np.int64)
     py = np.empty(nx + ny + 2, np.int64)
     while True:
@@ -281,12 +295,22 @@ def _solve_block(cost, p, q, tol, flow, result):
             break
         # greedy: excess rows straight to short columns along admissible arcs, the rows with the
         # fewest such arcs first
-        options = np.zeros(nx, np.int64)
+        # (a counting sort of the rows by their options, in place: a sort call per phase costs more)
+        tally[:] = 0
         for i in range(nx):
+            count = 0
             if e[i] > tol:
                 for w in range(wy):
-                    options[i] += _popcount(adm[i, w] & sink[w])
-        for i in np.argsort(options):
+                    count += _popcount(adm[i, w] & sink[w])
+            options[i] = count
+            tally[count] += 1
+        total = 0
+        for c in range(ny + 1):
+            total, tally[c] = total + tally[c], total
+        for i in range(nx):
+            order[tally[options[i]]] = i
+            tally[options[i]] += 1
+        for i in order:
             for w in range(wy):
                 if e[i] <= tol:
                     break

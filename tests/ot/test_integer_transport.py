@@ -14,7 +14,17 @@ import scipy.sparse as sp
 from test_local import _curvature_pairs, _dense_oracle, _local_pairs, _unit_graph
 
 from graphwgan.ot import wasserstein_local
-from graphwgan.ot._integer_transport import DUAL, MAGNITUDE, MARGINAL, PRIMAL, SLACK, TOTAL, solve_pairs
+from graphwgan.ot._integer_transport import (
+    DUAL,
+    MAGNITUDE,
+    MARGINAL,
+    PRIMAL,
+    SLACK,
+    TOTAL,
+    _bit_index,
+    _popcount,
+    solve_pairs,
+)
 
 _LEVELS = np.arange(256, dtype=np.uint8)  # level k costs k; 255 is unreached
 
@@ -61,6 +71,17 @@ def test_blocks_equal_pot_with_a_certificate(top):
     assert np.all(out[:, MARGINAL] <= 1e-14 * out[:, TOTAL])
     np.testing.assert_allclose(out[:, TOTAL], [a.sum() for a, _ in masses], rtol=1e-13)
     assert np.all(out[:, MAGNITUDE] >= [c.max() for c in costs])
+
+
+def test_bit_operations_of_the_bit_sets():
+    # every single bit's index, and the set bits of edge-case and random words
+    for k in range(64):
+        assert _bit_index(np.uint64(1) << np.uint64(k)) == k
+    rng = np.random.default_rng(0)
+    words = np.r_[np.array([0, 1, 2**63, 2**64 - 1, 0x5555555555555555, 0xAAAAAAAAAAAAAAAA], dtype=np.uint64),
+                  rng.integers(0, 2**64 - 1, size=200, dtype=np.uint64, endpoint=True)]
+    for word in words:
+        assert _popcount(word) == bin(int(word)).count("1")
 
 
 def test_an_unreached_entry_gives_nan():
