@@ -186,9 +186,13 @@ def _matches(cost_row, offset, target, words):
     for w in range(words.size):
         base = w << 6
         width = min(64, ny - base)
+        # slices indexed from 0: the compiler then knows no index is negative (no wraparound fix-up
+        # per entry), and the loop vectorises with contiguous loads instead of gathers
+        row = cost_row[base:base + width]
+        off = offset[base:base + width]
         word = np.uint64(0)
         for t in range(width):
-            hit = np.int32(cost_row[base + t]) + offset[base + t] == target
+            hit = np.int32(row[t]) + off[t] == target
             word |= np.uint64(hit) << np.uint64(t)
         words[w] |= word
 
@@ -513,7 +517,7 @@ def _solve_pairs(pairs, x, y, p, q, x_start, y_start, table, position, level_map
         for i in range(xe - xs):
             table_row = table[position[x[xs + i]]]
             for j in range(ye - ys):
-                c = level_map[table_row[columns[j]]]
+                c = level_map[table_row[np.uint64(columns[j])]]  # unsigned: no negative-index fix-up
                 cost[i, j] = c
                 top = max(top, c)
         if top == 255:  # an unreached entry
