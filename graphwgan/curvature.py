@@ -229,14 +229,15 @@ def _compiled_supports(measures, u: np.ndarray, v: np.ndarray, n_jobs):
     from graphwgan.ot import local
 
     degree = np.diff(measures.indptr)  # d + 1: the neighbours and the node itself
-    if float(np.dot(degree[u].astype(np.float64), degree[v])) < local._INTEGER_MIN_ENTRIES:
+    entries = float(np.dot(degree[u].astype(np.float64), degree[v]))
+    if entries < local._INTEGER_MIN_ENTRIES:
         return None
     from graphwgan.ot._integer_transport import row_differences
 
     if not measures.has_sorted_indices:
         measures.sort_indices()
     workers = local._workers(n_jobs)
-    if workers == 1:
+    if workers == 1 or entries < local._POOL_MIN_ENTRIES:  # threads cost more than they share below it
         return local._Supports(*row_differences(measures.indptr, measures.indices, measures.data, u, v))
     with ThreadPoolExecutor(workers) as pool:
         return local._Supports(*row_differences(measures.indptr, measures.indices, measures.data, u, v, pool,

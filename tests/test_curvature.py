@@ -74,7 +74,13 @@ def _oracle(graph: nx.Graph, edges, alpha=0.5, exp_power=2.0, base=math.e) -> np
 # --------------------------------------------------------------------------------------------
 
 
-def test_karate_equals_graphricci_curvature():
+@pytest.mark.parametrize("engine", ["compiled", "simplex"])
+def test_karate_equals_graphricci_curvature(engine, monkeypatch):
+    # unit lengths take the compiled solver by default; the simplex path is checked against the oracle too
+    if engine == "simplex":
+        import graphwgan.ot.local as local
+
+        monkeypatch.setattr(local, "_INTEGER_MIN_ENTRIES", float("inf"))
     graph = _karate()
     edge_ref, node_ref = _grc(graph, alpha=0.5)
     result = ollivier_ricci(graph, alpha=0.5, verbose=False)

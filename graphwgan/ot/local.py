@@ -37,12 +37,11 @@ or with two (:func:`_two_sides`), has a closed form, computed for all such block
 others go to POT's network simplex. Larger blocks are handled one at a time. The simplex calls run
 on several threads (``n_jobs``; POT releases the interpreter lock while it solves).
 
-**Unit lengths, many entries.** Every cost is then a small integer, and once the hard blocks hold
-at least ``_INTEGER_MIN_ENTRIES`` entries in all they first go, unreduced, to a compiled
-primal-dual solver with integer potentials (:mod:`graphwgan.ot._integer_transport`), several
-times faster than the simplex on such blocks (polblogs' curvature: about 0.5 s on one thread
-instead of 3.8 s). Its results pass the same certificate; a block that fails it (none has in the
-tests and benchmarks) takes the path above.
+**Unit lengths.** Every cost is then a small integer, and the hard blocks first go, unreduced,
+to a compiled primal-dual solver with integer potentials
+(:mod:`graphwgan.ot._integer_transport`), many times faster than the simplex on such blocks
+(polblogs' curvature: about 0.3 s on one thread instead of 3.8 s). Its results pass the same
+certificate; a block that fails it (none has in the tests and benchmarks) takes the path above.
 
 **Certificate.** Every solved pair is checked from first principles on its original block: the
 dual constraints :math:`a_x + b_y \le d(x, y)` on every entry, the duality gap and the plan's
@@ -80,9 +79,10 @@ _UNREACHED = 255
 _LEVEL_COST = np.where(np.arange(256) == _UNREACHED, np.inf, np.arange(256, dtype=np.float64))
 _EPS = np.finfo(np.float64).eps
 # unit lengths: the compiled primal-dual solver (graphwgan.ot._integer_transport) takes the hard
-# blocks once they hold this many cost entries in all (below it, loading the compiled code costs
-# more than it saves), each block up to _INTEGER_MAX_BLOCK entries
-_INTEGER_MIN_ENTRIES = 1_000_000
+# blocks once they hold this many cost entries in all (every problem: its first call in a process
+# costs about 0.4 s to load, less than importing POT for the simplex, and it is faster per block
+# at every size measured), each block up to _INTEGER_MAX_BLOCK entries
+_INTEGER_MIN_ENTRIES = 0
 _INTEGER_MAX_BLOCK = 4_000_000
 # hard cost entries in all below which the blocks are solved in the calling thread only
 _POOL_MIN_ENTRIES = 65_536
@@ -304,7 +304,8 @@ def _solve_rows(adjacency, flat: _Supports, limits: np.ndarray, unit: bool, verb
     # threads only where there is enough to share (starting them costs about half a millisecond)
     pool = ThreadPoolExecutor(workers) if workers > 1 and hard_entries >= _POOL_MIN_ENTRIES else None
     context = _Context(flat, position, limits, components, pool, workers, integral=unit,
-                       compiled=unit and hard_entries >= _INTEGER_MIN_ENTRIES, solved=np.zeros(k, dtype=bool))
+                       compiled=unit and 0 < hard_entries and _INTEGER_MIN_ENTRIES <= hard_entries,
+                       solved=np.zeros(k, dtype=bool))
     bar = tqdm(total=k, desc="W1", unit="pair", disable=not show, file=sys.stderr, leave=False)
     try:
         all_sources = np.flatnonzero(np.bincount(flat.x, minlength=n))  # np.unique, without sorting

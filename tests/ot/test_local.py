@@ -18,6 +18,15 @@ from graphwgan.graph import undirected_edges
 from graphwgan.ot import LocalWassersteinResult, wasserstein_local
 
 
+@pytest.fixture(autouse=True)
+def _simplex_path(monkeypatch):
+    # these tests are about the reductions and the network simplex: unit lengths stay off the
+    # compiled solver here (tests/ot/test_integer_transport.py tests that one)
+    import graphwgan.ot.local as local
+
+    monkeypatch.setattr(local, "_INTEGER_MIN_ENTRIES", float("inf"))
+
+
 def _weighted(graph: nx.Graph, seed: int) -> nx.Graph:
     rng = np.random.default_rng(seed)
     graph = graph.copy()
