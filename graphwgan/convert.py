@@ -68,19 +68,14 @@ def from_object(
 def symmetric_edges(source: Any, *, weight: str | None = "weight") -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """The edges and lengths of ``to_graph(source, weight=weight)`` as numpy arrays, without the ``Data``.
 
-    Returns ``row, col, lengths, n``: both directions of every edge, coalesced (sorted by row,
-    then column; parallel pairs keep the shortest length), self-loops removed. The checks and
-    messages are those of :func:`graphwgan.to_graph`. A networkx graph, scipy sparse matrix or
-    numpy ``edge_index`` is read without importing torch, which the numpy-only computations (the
-    local ruler, curvature) would otherwise pay for on their first call in a fresh process.
+    For an object in memory (:func:`graphwgan.graph.edge_arrays` also takes paths). Returns ``row,
+    col, lengths, n``: both directions of every edge, coalesced (sorted by row, then column;
+    parallel pairs keep the shortest length), self-loops removed. The checks and messages are those
+    of :func:`graphwgan.to_graph`. A networkx graph, scipy sparse matrix or numpy ``edge_index`` is
+    read without importing torch, which the numpy-only computations (the local ruler, curvature)
+    would otherwise pay for on their first call in a fresh process.
     """
-    import os
-
     _check_weight(weight)
-    if isinstance(source, (str, os.PathLike)):
-        from graphwgan.graph import to_graph
-
-        source = to_graph(source, weight=weight, keep_attributes=False)
     row, col, lengths, n, _, _ = _parse_source(source, None, None, weight, keep_attributes=False)
     if n == 0:
         raise ValueError(_EMPTY)

@@ -132,7 +132,7 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
     import networkx as nx
     import scipy.sparse as sp
 
-    from graphwgan.convert import symmetric_edges
+    from graphwgan.graph import edge_arrays
     from graphwgan.ot.local import _wasserstein_on
 
     alpha = _check_real(alpha, "alpha")
@@ -155,7 +155,7 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
             f"ollivier_ricci needs an undirected graph, got a {type(graph).__name__}; use G.to_undirected()"
         )
 
-    row, col, lengths, n = symmetric_edges(graph, weight=weight)
+    row, col, lengths, n = edge_arrays(graph, weight=weight)
     adjacency = sp.csr_array((lengths, (row, col)), shape=(n, n))
     upper = row < col  # each edge once, sorted by u, then v
     uv = np.stack([row[upper], col[upper]])

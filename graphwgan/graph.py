@@ -29,7 +29,7 @@ from graphwgan.io import read_graph
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from torch_geometric.data import Data
 
-__all__ = ["num_components", "to_graph", "undirected_edges"]
+__all__ = ["edge_arrays", "num_components", "to_graph", "undirected_edges"]
 
 
 def to_graph(
@@ -216,10 +216,45 @@ def undirected_edges(graph: Any) -> tuple[np.ndarray, np.ndarray]:
     return uv, lengths[upper]
 
 
+def edge_arrays(source: Any, *, weight: str | None = "weight") -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The edges and lengths that :func:`to_graph` would store, as numpy arrays, and the node count.
+
+    Parameters
+    ----------
+    source : any source accepted by :func:`to_graph`
+    weight : str or None, default "weight"
+        As in :func:`to_graph`.
+
+    Returns
+    -------
+    row, col : numpy.ndarray of shape (2m,), dtype int64
+        Both directions of every edge, sorted by row, then column (``to_graph``'s ``edge_index``).
+    lengths : numpy.ndarray of shape (2m,), dtype float64
+        ``to_graph``'s ``edge_weight``.
+    n : int
+        The number of nodes.
+
+    Notes
+    -----
+    An in-memory source is read without building the ``Data``, so a networkx graph, scipy sparse
+    matrix or numpy ``edge_index`` never imports torch here.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> row, col, lengths, n = edge_arrays(nx.path_graph(3))
+    >>> row.tolist(), col.tolist(), lengths.tolist(), n
+    ([0, 1, 1, 2], [1, 0, 2, 1], [1.0, 1.0, 1.0, 1.0], 3)
+    """
+    if isinstance(source, (str, os.PathLike)):
+        source = to_graph(source, weight=weight, keep_attributes=False)
+    return symmetric_edges(source, weight=weight)
+
+
 def _edges_of(graph):
     """``row, col, lengths, n`` of a ``Data`` as it is stored; any other source as :func:`to_graph` makes it."""
     if not _is_pyg_data(graph):
-        return symmetric_edges(graph)  # the same edges, without building the Data (nor importing torch)
+        return edge_arrays(graph)  # the same edges, without building the Data (nor importing torch)
     n = graph.num_nodes
     if not n:
         raise ValueError("graph is empty (zero nodes); a graph needs at least one node.")

@@ -11,8 +11,7 @@ import scipy.sparse as sp
 import torch
 from torch_geometric.data import Data
 
-from graphwgan.convert import symmetric_edges
-from graphwgan.graph import num_components, to_graph, undirected_edges
+from graphwgan.graph import edge_arrays, num_components, to_graph, undirected_edges
 
 # A 5-node graph: triangle 0-1-2 with a tail 2-3-4. Each undirected edge once, with its length.
 EDGES = [(0, 1, 2.0), (0, 2, 0.5), (1, 2, 1.0), (2, 3, 3.0), (3, 4, 1.5)]
@@ -151,11 +150,11 @@ def _sources():
 
 
 @pytest.mark.parametrize("name", list(_sources()))
-def test_symmetric_edges_are_to_graphs_edges(name):
+def test_edge_arrays_are_to_graphs_edges(name):
     # the arrays to_graph stores for the same source, without building the Data
     source, kwargs = _sources()[name]
     data = to_graph(source, **kwargs)
-    row, col, lengths, n = symmetric_edges(source, **kwargs)
+    row, col, lengths, n = edge_arrays(source, **kwargs)
     assert n == data.num_nodes == 5
     assert [row.tolist(), col.tolist()] == data.edge_index.tolist() == EXPECTED_INDEX
     assert lengths.dtype == np.float64
@@ -190,11 +189,11 @@ def test_networkx_read_from_adjacency_equals_its_edge_view(directed):
         to_graph(graph, weight="length")
 
 
-def test_symmetric_edges_of_a_path_and_of_weight_none(tmp_path):
+def test_edge_arrays_of_a_path_and_of_weight_none(tmp_path):
     _path(tmp_path)
-    row, col, lengths, n = symmetric_edges(tmp_path / "graph.txt")
+    row, col, lengths, n = edge_arrays(tmp_path / "graph.txt")
     assert (n, [row.tolist(), col.tolist()], lengths.tolist()) == (5, EXPECTED_INDEX, EXPECTED_WEIGHT)
-    _, _, lengths, _ = symmetric_edges(nx.Graph([(0, 1, {"weight": 3.0})]), weight=None)
+    _, _, lengths, _ = edge_arrays(nx.Graph([(0, 1, {"weight": 3.0})]), weight=None)
     assert lengths.tolist() == [1.0, 1.0]
 
 
@@ -208,8 +207,8 @@ def test_symmetric_edges_of_a_path_and_of_weight_none(tmp_path):
         (object(), "weight", TypeError, r"unsupported source type"),
     ],
 )
-def test_symmetric_edges_errors_are_to_graphs(source, weight, error, match):
-    for call in (to_graph, symmetric_edges):
+def test_edge_arrays_errors_are_to_graphs(source, weight, error, match):
+    for call in (to_graph, edge_arrays):
         with pytest.raises(error, match=match):
             call(source, weight=weight)
 

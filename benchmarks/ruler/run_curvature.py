@@ -139,16 +139,18 @@ def _against_targets(rows: list[dict]) -> list[str]:
         "",
         "Graphs marked *held out* were never run while the compiled solver was written and tuned; the others were "
         "profiled then (the human PPI network was held out for its first run, 4.5x before the last tuning, and "
-        "profiled after it). Where the time goes (profiles on one thread): with unit lengths, once the blocks hold "
-        "10^6 entries in all (every graph here but karate and CiteSeer), they go to the compiled primal-dual solver "
-        "(`graphwgan.ot._integer_transport`; compiled on the first call after installing, about 6 s, then loaded "
-        "from numba's cache, excluded here like every warm-up), which takes about 0.41 of 0.45 s on polblogs "
-        "(72 million block entries in 16,715 blocks, most of it in Dinic's searches) and 1.1 of 1.25 s on the human "
-        "PPI network (185 million entries); the rest is reading the graph and building the supports and the "
-        "breadth-first levels, also compiled. Both libraries use both cores, so their ratio moves with the load of "
-        "this shared machine: GraphRicciCurvature took 3.0 to 4.0 s on polblogs in the quiet runs of this session "
-        "and 6.5 s in an earlier run at load average 3, and graphwgan (this code) 0.29 to 0.33 s, slower right after "
-        "an idle pause; polblogs' ratio sits near 10x and can land on either side of it from one run to the next.",
+        "profiled after it). Where the time goes (profiles on one thread): with unit lengths every block with more "
+        "than one point on both sides goes to the compiled primal-dual solver (`graphwgan.ot._integer_transport`), "
+        "which takes about 0.27 of 0.32 s on polblogs (72 million block entries in 16,715 blocks, spread over the "
+        "cost gathering, the greedy passes and Dinic's searches) and 0.76 of 0.87 s on the human PPI network "
+        "(185 million entries); the rest is reading the graph and building the supports and the breadth-first "
+        "levels, also compiled. The compiled code is built on the first call after installing (about 6 s) and "
+        "loaded from numba's cache by the first call of each later process (about 0.4 s: karate's first call in a "
+        "fresh process takes 0.40 s, polblogs' first call after it 0.23 s); the warm-up call excludes that here, "
+        "as it excludes GraphRicciCurvature's imports. Both libraries use both cores, so their ratio moves with the "
+        "load of this shared machine: GraphRicciCurvature took 2.9 to 4.0 s on polblogs in quiet runs (6.5 s in an "
+        "earlier run at load average 3) and graphwgan 0.21 to 0.24 s; karate's 2 ms are timed right after "
+        "GraphRicciCurvature's worker processes exit, and take 0.6 ms on a quiet machine.",
     ]
     return lines
 

@@ -174,9 +174,9 @@ def _wasserstein_local(graph: Any, mu: Any, nu: Any, radius: Any, verbose: bool 
     """
     import scipy.sparse as sp
 
-    from graphwgan.convert import symmetric_edges
+    from graphwgan.graph import edge_arrays
 
-    row, col, lengths, n = symmetric_edges(graph)
+    row, col, lengths, n = edge_arrays(graph)
     return _wasserstein_on(sp.csr_array((lengths, (row, col)), shape=(n, n)), mu, nu, radius, verbose, n_jobs,
                            proven, supports)
 
