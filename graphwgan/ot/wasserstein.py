@@ -25,6 +25,7 @@ import numpy as np
 from graphwgan.ot._masses import MassInfo, as_masses, check_balance
 from graphwgan.ot._network_simplex import solve_transshipment, supply_grid
 from graphwgan.ot._peeling import LeafPeeling
+from graphwgan.ot.mcf import attempts
 
 __all__ = ["GraphTransport", "WassersteinResult", "wasserstein", "wasserstein_batch", "tree_wasserstein"]
 
@@ -82,12 +83,14 @@ class GraphTransport:
         Anything :func:`graphwgan.to_graph` accepts. Edge weights are lengths.
     max_iter : int, optional
         Iteration limit of the network simplex. Default: ``max(10**6, 100 * arcs)``.
-    method : {"auto", "network_simplex", "cost_scaling"}, default "auto"
-        The min-cost-flow engine (see :mod:`graphwgan.ot.mcf`): POT's network simplex, or LEMON's
-        cost scaling through the optional ``pylmcf`` (integral lengths after scaling by a power of
-        two). ``"auto"`` takes cost scaling for large cores when it applies. Every result is
-        certified whatever the engine; a cost-scaling result that fails its certificate is solved
-        again by the network simplex.
+    method : {"auto", "network_simplex", "cost_scaling", "primal_dual"}, default "auto"
+        The min-cost-flow engine (see :mod:`graphwgan.ot.mcf`): POT's network simplex, LEMON's
+        cost scaling through ``pylmcf``, or the compiled primal-dual method (both for lengths that
+        are integral after scaling by a power of two). ``"auto"`` takes the primal-dual method for
+        large cores when it applies, and cost scaling where its distance bound is too long. Every
+        result is certified whatever the engine; an engine that does not apply, or whose result
+        fails its certificate, passes the problem to the next (cost scaling, then the network
+        simplex).
 
     Examples
     --------
@@ -180,9 +183,13 @@ class GraphTransport:
         # one row at a time: the certificate never builds (pairs x edges) temporaries
         for row in range(k):
             core_excess = excess[row, self._core_nodes]
-            engine = self._engine()
-            while True:
-                core_potential, core_flow, grid = self._solve_core(core_excess, engine)
+            # engines in turn: one that does not apply, or whose result fails the certificate (an
+            # integer engine's rounding), passes to the next; the last is the float engine
+            for engine in attempts(self._engine()):
+                solved = self._solve_core(core_excess, engine)
+                if solved is None:
+                    continue
+                core_potential, core_flow, grid = solved
                 flow[row, self._core_edges] = core_flow
                 potential[row] = 0.0
                 potential[row, self._core_nodes] = core_potential
@@ -191,9 +198,7 @@ class GraphTransport:
                 failure = self._certify(flow[row], potential[row], exact_excess[row], grid)
                 if failure is None:
                     break
-                if engine == "cost_scaling":  # an integer engine's rounding: redo with the float engine
-                    engine = "network_simplex"
-                    continue
+            else:
                 raise RuntimeError(
                     f"the exact solver returned a solution that fails its optimality certificate ({failure}); "
                     "this is a bug in graphwgan, please report it with the graph and masses"
@@ -206,7 +211,7 @@ class GraphTransport:
 
         return choose_method(self.method, self._core_edges.size, self.edge_weight[self._core_edges])
 
-    def _solve_core(self, core_excess: np.ndarray, engine: str) -> tuple[np.ndarray, np.ndarray, float]:
+    def _solve_core(self, core_excess: np.ndarray, engine: str) -> tuple[np.ndarray, np.ndarray, float] | None:
         potential = np.zeros(core_excess.size)
         flow = np.zeros(self._core_u.size)
         if self._core_u.size == 0:
@@ -224,15 +229,22 @@ class GraphTransport:
         edges = np.flatnonzero(active_node[self._core_u])
         relabel = np.full(core_excess.size, -1, dtype=np.int64)
         relabel[nodes] = np.arange(nodes.size)
-        sub_potential, sub_flow, grid = self._engine_solve(
+        solved = self._engine_solve(
             engine, nodes.size, relabel[self._core_u[edges]], relabel[self._core_v[edges]],
             self.edge_weight[self._core_edges[edges]], core_excess[nodes],
         )
+        if solved is None:
+            return None
+        sub_potential, sub_flow, grid = solved
         potential[nodes] = sub_potential
         flow[edges] = sub_flow
         return potential, flow, grid
 
-    def _engine_solve(self, engine, num_nodes, u, v, weight, excess) -> tuple[np.ndarray, np.ndarray, float]:
+    def _engine_solve(self, engine, num_nodes, u, v, weight, excess) -> tuple[np.ndarray, np.ndarray, float] | None:
+        if engine == "primal_dual":
+            from graphwgan.ot.mcf import solve_primal_dual
+
+            return solve_primal_dual(num_nodes, u, v, weight, excess)
         if engine == "cost_scaling":
             from graphwgan.ot.mcf import solve_cost_scaling
 
@@ -326,7 +338,7 @@ def wasserstein(graph: Any, mu: Any, nu: Any, *, max_iter: int | None = None,
         they require grad.
     max_iter : int, optional
         Iteration limit of the network simplex.
-    method : {"auto", "network_simplex", "cost_scaling"}, optional
+    method : {"auto", "network_simplex", "cost_scaling", "primal_dual"}, optional
         The min-cost-flow engine (default ``"auto"``, or the prepared :class:`GraphTransport`'s);
         see :class:`GraphTransport`.
 
