@@ -100,9 +100,8 @@ def _arcs(n, u, v, lengths):
 def _solve(n, indptr, heads, edge, sign, cost, excess, tol, max_phases):
     m = edge.size // 2
     flow = np.zeros(m)
-    pi = np.zeros(n, np.int32)
+    node = np.zeros((n, 2), np.int32)  # level, then potential: one cache line serves both reads
     e = excess.copy()
-    level = np.empty(n, np.int32)
     queue = np.empty(n, np.int64)
     current = np.empty(n, np.int64)
     path = np.empty(n + 1, np.int64)  # the nodes of the path being searched
@@ -115,45 +114,45 @@ def _solve(n, indptr, heads, edge, sign, cost, excess, tol, max_phases):
             supply |= e[a] > tol
             demand |= e[a] < -tol
         if not (supply and demand):
-            return flow, pi, True  # what is left on one side only is rounding
+            return flow, node[:, 1].copy(), True  # what is left on one side only is rounding
         if phases == max_phases:
-            return flow, pi, False
+            return flow, node[:, 1].copy(), False
         phases += 1
         while True:
             # breadth-first levels from every supply, up to the first level that holds a demand
-            level[:] = -1
+            node[:, 0] = -1
             head, tail = 0, 0
             for a in range(n):
                 if e[a] > tol:
-                    level[a] = 0
+                    node[a, 0] = 0
                     queue[tail] = a
                     tail += 1
             sink_level = -1
             while head < tail:
                 a = queue[head]
                 head += 1
-                if 0 <= sink_level <= level[a]:
+                if 0 <= sink_level <= node[a, 0]:
                     break
-                pa = pi[a]
+                pa = node[a, 1]
                 for k in range(indptr[a], indptr[a + 1]):
                     b = heads[k]
-                    if level[b] != -1:
+                    if node[b, 0] != -1:
                         continue
                     # admissible: up by its length, or down by it against a flow (read only then)
-                    rise = pi[b] - pa
+                    rise = node[b, 1] - pa
                     if rise == cost[k] or (rise == -cost[k] and flow[edge[k]] * sign[k] < -tol):
-                        level[b] = level[a] + 1
+                        node[b, 0] = node[a, 0] + 1
                         queue[tail] = b
                         tail += 1
                         if e[b] < -tol and sink_level < 0:
-                            sink_level = level[b]
+                            sink_level = node[b, 0]
             if sink_level < 0:
                 break
             # blocking flow: depth-first along the levels; dead ends leave the level graph
             for a in range(n):
                 current[a] = indptr[a]
             for s in range(n):
-                while level[s] == 0 and e[s] > tol:
+                while node[s, 0] == 0 and e[s] > tol:
                     depth = 0
                     path[0] = s
                     found = False
@@ -163,13 +162,13 @@ def _solve(n, indptr, heads, edge, sign, cost, excess, tol, max_phases):
                             found = True
                             break
                         advanced = False
-                        pa = pi[a]
-                        next_level = level[a] + 1
+                        pa = node[a, 1]
+                        next_level = node[a, 0] + 1
                         while current[a] < indptr[a + 1]:
                             k = current[a]
                             b = heads[k]
-                            if level[b] == next_level:
-                                rise = pi[b] - pa
+                            if node[b, 0] == next_level:
+                                rise = node[b, 1] - pa
                                 if rise == cost[k] or (rise == -cost[k] and flow[edge[k]] * sign[k] < -tol):
                                     path_arcs[depth] = k
                                     depth += 1
@@ -178,7 +177,7 @@ def _solve(n, indptr, heads, edge, sign, cost, excess, tol, max_phases):
                                     break
                             current[a] += 1
                         if not advanced:
-                            level[a] = -2
+                            node[a, 0] = -2
                             depth -= 1
                             if depth >= 0:
                                 current[path[depth]] += 1
@@ -198,5 +197,5 @@ def _solve(n, indptr, heads, edge, sign, cost, excess, tol, max_phases):
                     e[t] += amount
         # the dual step: what the last search reached goes down by one
         for a in range(n):
-            if level[a] != -1:
-                pi[a] -= 1
+            if node[a, 0] != -1:
+                node[a, 1] -= 1
