@@ -14,7 +14,7 @@ def test_import_is_light():
 
 
 def test_the_numpy_ruler_never_imports_pyg():
-    # a networkx graph reaches curvature and the local ruler as arrays: no Data is built, so a fresh
+    # a networkx graph reaches curvature and the rulers as arrays: no Data is built, so a fresh
     # interpreter does not pay for importing PyTorch Geometric (about 1.5 s) on the first call
     code = (
         "import sys, numpy as np, networkx as nx\n"
@@ -25,6 +25,8 @@ def test_the_numpy_ruler_never_imports_pyg():
         "ollivier_ricci(graph, verbose=False); undirected_edges(graph); num_components(graph)\n"
         "mu = np.eye(graph.number_of_nodes())[:3]; nu = mu[::-1]\n"
         "wasserstein_local(graph, mu, nu, verbose=False)\n"
+        "from graphwgan import GraphTransport, wasserstein\n"
+        "transport = GraphTransport(graph); wasserstein(transport, mu[0], nu[0]); wasserstein(graph, mu[1], nu[1])\n"
         "print('torch_geometric' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -73,9 +73,10 @@ class GraphTransport:
     r"""Exact optimal transport on one graph, prepared once and reused across many pairs.
 
     Building it extracts the undirected edges, the connected components and the pendant-tree
-    folding of the graph; each :meth:`solve` then costs one network simplex on the remaining
-    core. Use it (or :func:`wasserstein_batch`) when comparing many pairs of distributions on the
-    same graph.
+    folding of the graph (a networkx, scipy or numpy graph is read as arrays, without a PyG
+    ``Data``; :attr:`graph` builds one on first use); each :meth:`solve` then costs one min-cost
+    flow on the remaining core (``method``). Use it (or :func:`wasserstein_batch`) when comparing
+    many pairs of distributions on the same graph.
 
     Parameters
     ----------
@@ -101,22 +102,27 @@ class GraphTransport:
     """
 
     def __init__(self, graph: Any, *, max_iter: int | None = None, method: str = "auto") -> None:
-        from graphwgan.graph import num_components, to_graph, undirected_edges
+        import scipy.sparse as sp
+        from scipy.sparse.csgraph import connected_components
+
+        from graphwgan.graph import edge_arrays
         from graphwgan.ot.mcf import METHODS
 
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
         self.method = method
 
-        if isinstance(graph, GraphTransport):
-            graph = graph.graph
-        data = to_graph(graph, keep_attributes=False)
-        edge_index, weight = undirected_edges(data)
-        self.graph = data
-        self.num_nodes = int(data.num_nodes)
-        self.edge_index = np.asarray(edge_index, dtype=np.int64)
-        self.edge_weight = np.asarray(weight, dtype=np.float64)
-        self.num_components, self.component = num_components(data)
+        # the graph as arrays (a networkx, scipy or numpy graph never imports PyTorch Geometric);
+        # the Data of ``self.graph`` is built only if asked for
+        self._arrays = graph._arrays if isinstance(graph, GraphTransport) else edge_arrays(graph)
+        self._data = None
+        row, col, lengths, n = self._arrays
+        upper = row < col
+        self.num_nodes = int(n)
+        self.edge_index = np.stack([row[upper], col[upper]]).astype(np.int64, copy=False)
+        self.edge_weight = np.asarray(lengths[upper], dtype=np.float64)
+        pattern = sp.csr_array((np.ones(row.size, dtype=np.int8), (row, col)), shape=(n, n))
+        self.num_components, self.component = connected_components(pattern, directed=False)
         self.component = np.asarray(self.component, dtype=np.int64)
         u, v = self.edge_index
         self._peeling = LeafPeeling.from_edges(self.num_nodes, u, v)
@@ -133,6 +139,16 @@ class GraphTransport:
         self.max_iter = int(max_iter) if max_iter is not None else max(10**6, 100 * arcs)
         if self.max_iter <= 0:
             raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+
+    @property
+    def graph(self):
+        """The graph in :func:`graphwgan.to_graph`'s ``Data`` layout (built on first use)."""
+        if self._data is None:
+            from graphwgan.graph import to_graph
+
+            row, col, lengths, n = self._arrays
+            self._data = to_graph(np.stack([row, col]), lengths, num_nodes=n)
+        return self._data
 
     def __repr__(self) -> str:
         return (

@@ -21,7 +21,7 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components, dijkstra
 from torch_geometric.data import Data
 
-from graphwgan import GraphTransport, WassersteinResult, wasserstein, wasserstein_batch
+from graphwgan import GraphTransport, WassersteinResult, to_graph, wasserstein, wasserstein_batch
 
 # --------------------------------------------------------------------------------------------
 # graph families and mass distributions
@@ -643,3 +643,17 @@ def test_lengths_spanning_many_orders_of_magnitude():
     result = wasserstein(graph, mu, nu)
     assert result.distance == pytest.approx(emd_oracle(graph, mu, nu), rel=1e-9)
     check_certificate(graph, mu, nu, result)
+
+
+def test_transport_graph_is_to_graphs_data_and_wrapping_keeps_it():
+    # the transport reads the graph as arrays; its Data, built on first use, is to_graph's
+    graph = nx.les_miserables_graph()
+    transport = GraphTransport(graph)
+    expected = to_graph(graph, keep_attributes=False)
+    assert transport.graph.edge_index.tolist() == expected.edge_index.tolist()
+    assert transport.graph.edge_weight.tolist() == expected.edge_weight.tolist()
+    assert transport.graph.num_nodes == expected.num_nodes == transport.num_nodes
+    wrapped = GraphTransport(transport, method="network_simplex")
+    np.testing.assert_array_equal(wrapped.edge_index, transport.edge_index)
+    np.testing.assert_array_equal(wrapped.component, transport.component)
+    assert wrapped.num_components == transport.num_components == 1
