@@ -218,7 +218,6 @@ def _adjacency_lists(graph, index, weight):
     """
     import operator
     from itertools import chain
-    from operator import methodcaller
 
     # networkx's own dict of dicts where it has one (its views add a Python call per edge)
     adjacency = getattr(graph, "_adj", None)
@@ -236,8 +235,8 @@ def _adjacency_lists(graph, index, weight):
     values = None
     if weight is not None:
         def attributes():
-            edges = chain.from_iterable(map(methodcaller("values"), adjacency.values()))
-            return map(methodcaller("get", weight, 1.0), edges)
+            edges = chain.from_iterable(map(operator.methodcaller("values"), adjacency.values()))
+            return map(operator.methodcaller("get", weight, 1.0), edges)
 
         try:
             values = np.fromiter(attributes(), dtype=np.float64, count=total)

@@ -36,14 +36,20 @@ from benchmarks.ruler.report import header
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "wasserstein_diffuse.md"
 
 
-def _pylmcf(graph: nx.Graph, excess: np.ndarray) -> tuple[float, float]:
-    import pylmcf.pylmcf_cpp as lemon
-
+def _lemon_arcs(graph: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
+    """Both arcs of every edge, sorted by tail then head: LEMON's input, built once per graph."""
     edges = np.asarray(graph.edges, dtype=np.int64)
     u, v = edges[:, 0], edges[:, 1]
     starts, ends = np.r_[u, v], np.r_[v, u]
     order = np.lexsort((ends, starts))
-    starts, ends = np.ascontiguousarray(starts[order]), np.ascontiguousarray(ends[order])
+    return np.ascontiguousarray(starts[order]), np.ascontiguousarray(ends[order])
+
+
+def _pylmcf(arcs: tuple[np.ndarray, np.ndarray], excess: np.ndarray) -> tuple[float, float]:
+    """LEMON's cost scaling on the transshipment: the solve call's seconds, and its W1 on the 2^-40 grid."""
+    import pylmcf.pylmcf_cpp as lemon
+
+    starts, ends = arcs
     steps = 2.0**40
     units = np.rint(excess * steps).astype(np.int64)
     units[np.argmax(np.abs(units))] -= units.sum()
@@ -53,6 +59,30 @@ def _pylmcf(graph: nx.Graph, excess: np.ndarray) -> tuple[float, float]:
     flow = lemon.lmcf_cost_scaling(units, starts, ends, capacity, costs)
     seconds = time.perf_counter() - start
     return seconds, float(np.asarray(flow).sum()) / steps
+
+
+def _timed(function, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def _engines(graph: nx.Graph, transport, mu: np.ndarray, nu: np.ndarray, repeat: int, pot: bool) -> dict:
+    """graphwgan (auto and through LEMON), pylmcf and optionally POT: seconds (best of ``repeat``,
+    the engines alternating, so that they see the same load) and each one's W1."""
+    arcs = _lemon_arcs(graph)
+    methods = {"graphwgan": None, "scaling": "cost_scaling", **({"pot": "network_simplex"} if pot else {})}
+    seconds = dict.fromkeys([*methods, "pylmcf"], np.inf)
+    value = {}
+    for _ in range(repeat):
+        for key, method in methods.items():
+            elapsed, result = _timed(graphwgan.wasserstein, transport, mu, nu, method=method)
+            seconds[key], value[key] = min(seconds[key], elapsed), result.distance
+        elapsed, value["pylmcf"] = _pylmcf(arcs, mu - nu)
+        seconds["pylmcf"] = min(seconds["pylmcf"], elapsed)
+    return {"graphwgan": seconds["graphwgan"], "distance": value["graphwgan"], "scaling": seconds["scaling"],
+            "scaling_distance": value["scaling"], "pylmcf": seconds["pylmcf"], "pylmcf_distance": value["pylmcf"],
+            "pot": seconds.get("pot"), "pot_distance": value.get("pot")}
 
 
 def run(sizes: list[int], pot_max: int, repeat: int) -> list[dict]:
@@ -66,29 +96,9 @@ def run(sizes: list[int], pot_max: int, repeat: int) -> list[dict]:
         n = graph.number_of_nodes()
         rng = np.random.default_rng(7)
         mu, nu = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(n))
-        start = time.perf_counter()
-        transport = graphwgan.GraphTransport(graph)
-        prepare = time.perf_counter() - start
-        seconds = scaling_seconds = lemon_seconds = pot_seconds = float("inf")
-        for _ in range(repeat):  # the engines alternate, so that they see the same load
-            start = time.perf_counter()
-            ours = graphwgan.wasserstein(transport, mu, nu)
-            seconds = min(seconds, time.perf_counter() - start)
-            start = time.perf_counter()
-            scaling = graphwgan.wasserstein(transport, mu, nu, method="cost_scaling")
-            scaling_seconds = min(scaling_seconds, time.perf_counter() - start)
-            lemon_time, lemon_value = _pylmcf(graph, mu - nu)
-            lemon_seconds = min(lemon_seconds, lemon_time)
-            if edges <= pot_max:
-                start = time.perf_counter()
-                pot = graphwgan.wasserstein(transport, mu, nu, method="network_simplex")
-                pot_seconds = min(pot_seconds, time.perf_counter() - start)
-        row = {"edges": graph.number_of_edges(), "nodes": n, "prepare": prepare, "graphwgan": seconds,
-               "distance": ours.distance, "scaling": scaling_seconds, "scaling_distance": scaling.distance,
-               "pylmcf": lemon_seconds, "pylmcf_distance": lemon_value,
-               "pot": None, "pot_distance": None}
-        if edges <= pot_max:
-            row["pot"], row["pot_distance"] = pot_seconds, pot.distance
+        prepare, transport = _timed(graphwgan.GraphTransport, graph)
+        row = {"edges": graph.number_of_edges(), "nodes": n, "prepare": prepare,
+               **_engines(graph, transport, mu, nu, repeat, pot=edges <= pot_max)}
         rows.append(row)
         print(row, flush=True)
     return rows
@@ -112,16 +122,8 @@ def run_held_out(names: list[str]) -> list[dict]:
         rng = np.random.default_rng(11)
         mu, nu = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(n))
         transport = graphwgan.GraphTransport(graph)
-        start = time.perf_counter()
-        ours = graphwgan.wasserstein(transport, mu, nu)
-        seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        scaling = graphwgan.wasserstein(transport, mu, nu, method="cost_scaling")
-        scaling_seconds = time.perf_counter() - start
-        lemon_seconds, lemon_value = _pylmcf(graph, mu - nu)
         row = {"graph": name, "edges": graph.number_of_edges(), "nodes": n, "engine": transport._engine(),
-               "graphwgan": seconds, "distance": ours.distance, "scaling": scaling_seconds,
-               "scaling_distance": scaling.distance, "pylmcf": lemon_seconds, "pylmcf_distance": lemon_value}
+               **_engines(graph, transport, mu, nu, repeat=1, pot=False)}
         rows.append(row)
         print(row, flush=True)
     return rows

@@ -25,7 +25,7 @@ import numpy as np
 from graphwgan.ot._masses import MassInfo, as_masses, check_balance
 from graphwgan.ot._network_simplex import solve_transshipment, supply_grid
 from graphwgan.ot._peeling import LeafPeeling
-from graphwgan.ot.mcf import attempts
+from graphwgan.ot.mcf import METHODS, attempts, choose_method, solve_cost_scaling, solve_primal_dual
 
 __all__ = ["GraphTransport", "WassersteinResult", "wasserstein", "wasserstein_batch", "tree_wasserstein"]
 
@@ -102,11 +102,10 @@ class GraphTransport:
     """
 
     def __init__(self, graph: Any, *, max_iter: int | None = None, method: str = "auto") -> None:
-        import scipy.sparse as sp
         from scipy.sparse.csgraph import connected_components
 
+        from graphwgan.convert import _adjacency
         from graphwgan.graph import edge_arrays
-        from graphwgan.ot.mcf import METHODS
 
         if method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
@@ -121,8 +120,7 @@ class GraphTransport:
         self.num_nodes = int(n)
         self.edge_index = np.stack([row[upper], col[upper]]).astype(np.int64, copy=False)
         self.edge_weight = np.asarray(lengths[upper], dtype=np.float64)
-        pattern = sp.csr_array((np.ones(row.size, dtype=np.int8), (row, col)), shape=(n, n))
-        self.num_components, self.component = connected_components(pattern, directed=False)
+        self.num_components, self.component = connected_components(_adjacency(row, col, n), directed=False)
         self.component = np.asarray(self.component, dtype=np.int64)
         u, v = self.edge_index
         self._peeling = LeafPeeling.from_edges(self.num_nodes, u, v)
@@ -196,12 +194,13 @@ class GraphTransport:
         self._peeling.push(excess, flow)
         potential = np.zeros((k, n))
         exact_excess = mu - nu
+        # engines in turn: one that does not apply, or whose result fails the certificate (an
+        # integer engine's rounding), passes to the next; the last is the float engine
+        engines = attempts(self._engine())
         # one row at a time: the certificate never builds (pairs x edges) temporaries
         for row in range(k):
             core_excess = excess[row, self._core_nodes]
-            # engines in turn: one that does not apply, or whose result fails the certificate (an
-            # integer engine's rounding), passes to the next; the last is the float engine
-            for engine in attempts(self._engine()):
+            for engine in engines:
                 solved = self._solve_core(core_excess, engine)
                 if solved is None:
                     continue
@@ -223,8 +222,6 @@ class GraphTransport:
         return distance, flow, potential
 
     def _engine(self) -> str:
-        from graphwgan.ot.mcf import choose_method
-
         return choose_method(self.method, self._core_edges.size, self.edge_weight[self._core_edges])
 
     def _solve_core(self, core_excess: np.ndarray, engine: str) -> tuple[np.ndarray, np.ndarray, float] | None:
@@ -258,12 +255,8 @@ class GraphTransport:
 
     def _engine_solve(self, engine, num_nodes, u, v, weight, excess) -> tuple[np.ndarray, np.ndarray, float] | None:
         if engine == "primal_dual":
-            from graphwgan.ot.mcf import solve_primal_dual
-
             return solve_primal_dual(num_nodes, u, v, weight, excess)
         if engine == "cost_scaling":
-            from graphwgan.ot.mcf import solve_cost_scaling
-
             return solve_cost_scaling(num_nodes, u, v, weight, excess)
         potential, flow = solve_transshipment(num_nodes, u, v, weight, excess, self.max_iter)
         return potential, flow, supply_grid(num_nodes)
