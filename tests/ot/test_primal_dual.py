@@ -14,7 +14,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from graphwgan.ot._primal_dual import solve_transshipment
+from graphwgan.ot._primal_dual import _DEMANDS_CLOSED, _SUPPLIES_CLOSED, _arcs, _levels, solve_transshipment
 
 
 def _edges(graph: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
@@ -92,3 +92,42 @@ def test_inputs_are_not_modified():
     solve_transshipment(50, u, v, lengths, excess, max_depth=64)
     for before, after in zip(copies, (u, v, lengths, excess), strict=True):
         np.testing.assert_array_equal(before, after)
+
+
+def test_rounding_left_in_two_components_ends_the_phases():
+    # each component is off balance by more than the tolerance, in opposite directions: no path
+    # joins the leftovers, so the phases end instead of running out (which would give None)
+    graph = nx.disjoint_union(nx.path_graph(4), nx.path_graph(3))
+    u, v = _edges(graph)
+    excess = np.array([0.3, 0.0, 0.0, -0.3 + 1e-15, 0.2, 0.0, -0.2 - 1e-15])
+    potential, flow = solve_transshipment(7, u, v, np.ones(u.size, dtype=np.int64), excess, max_depth=64)
+    net = np.bincount(u, weights=flow, minlength=7) - np.bincount(v, weights=flow, minlength=7)
+    assert np.abs(net - excess).max() <= 1e-15
+    assert float(np.abs(flow).sum()) == pytest.approx(0.3 * 3 + 0.2 * 2, rel=1e-14)
+    assert np.all(np.abs(potential[u] - potential[v]) <= 1)
+
+
+@pytest.mark.parametrize("supplies_first", [True, False])
+def test_the_search_that_runs_out_first_closes_its_side(supplies_first):
+    # a clique of supplies and one demand at the end of a path: with every potential at zero no arc
+    # is admissible, and the smaller side (the demand's) is searched first and runs out
+    graph = nx.complete_graph(8)
+    nx.add_path(graph, [7, 8, 9])
+    u, v = _edges(graph)
+    excess = np.r_[np.full(7, 1 / 7), 0.0, 0.0, -1.0]
+    if not supplies_first:
+        excess = -excess
+    indptr, heads, _, _, cost = _arcs(10, u, v, np.ones(u.size, dtype=np.int32))
+    from_supplies, to_demands = np.full(10, -1, np.int32), np.full(10, -1, np.int32)
+    side = np.sign(excess).astype(np.int8)
+    closed = _levels(indptr, heads, cost, True, 1e-15, np.zeros(heads.size), np.zeros(10, np.int16), side,
+                     from_supplies, to_demands, np.empty(10, np.int64), np.empty(10, np.int64))
+    if supplies_first:
+        assert closed == _DEMANDS_CLOSED and np.flatnonzero(to_demands >= 0).tolist() == [9]
+    else:
+        assert closed == _SUPPLIES_CLOSED and np.flatnonzero(from_supplies >= 0).tolist() == [9]
+    # and the whole solve, whose phases close the small side each time, against the oracle
+    mu, nu = np.maximum(excess, 0), np.maximum(-excess, 0)
+    potential, flow = solve_transshipment(10, u, v, np.ones(u.size, dtype=np.int64), excess, max_depth=64)
+    primal = _check_certificate(10, u, v, np.ones(u.size), excess, potential, flow)
+    assert primal == pytest.approx(_oracle(10, u, v, np.ones(u.size), mu, nu), rel=1e-13)
