@@ -142,11 +142,11 @@ def _prefetch(typingctx, array, index):
 def _arcs(n, u, v, lengths):
     """Both arcs of every edge, grouped by tail (a counting sort): ``indptr, heads, reverse, forward, cost``.
 
-    ``reverse[k]`` is the arc opposite to arc ``k`` and ``supply_side[e]`` the arc of edge ``e`` from
+    ``reverse[k]`` is the arc opposite to arc ``k`` and ``forward[e]`` the arc of edge ``e`` from
     ``u`` to ``v``.
     """
     m = u.size
-    indptr = np.zeros(n + 1, np.int64)
+    indptr = np.zeros(n + 1, np.int32)
     for k in range(m):
         indptr[u[k] + 1] += 1
         indptr[v[k] + 1] += 1
@@ -154,8 +154,8 @@ def _arcs(n, u, v, lengths):
         indptr[a + 1] += indptr[a]
     fill = indptr[:-1].copy()
     heads = np.empty(2 * m, np.int32)
-    reverse = np.empty(2 * m, np.int64)
-    forward = np.empty(m, np.int64)
+    reverse = np.empty(2 * m, np.int32)
+    forward = np.empty(m, np.int32)
     cost = np.empty(2 * m, np.int32)
     for k in range(m):
         out = fill[u[k]]
@@ -200,11 +200,11 @@ def _solve(indptr, heads, reverse, cost, unit, component, excess, tol, max_phase
     side = np.zeros(n, np.int8)
     for a in range(n):
         side[a] = _side(e[a], tol)
-    supply_side = np.empty(n, np.int64)  # the searches' frontiers, level after level
-    demand_side = np.empty(n, np.int64)
-    current = np.empty(n, np.int64)
-    path = np.empty(n + 1, np.int64)  # the nodes of the path being searched
-    path_arcs = np.empty(n + 1, np.int64)
+    supply_side = np.empty(n, np.int32)  # the searches' frontiers, level after level
+    demand_side = np.empty(n, np.int32)
+    current = np.empty(n, np.int32)
+    path = np.empty(n + 1, np.int32)  # the nodes of the path being searched
+    path_arcs = np.empty(n + 1, np.int32)
     phases = 0
     while True:
         supplied[:] = False

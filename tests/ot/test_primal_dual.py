@@ -121,7 +121,7 @@ def test_the_search_that_runs_out_first_closes_its_side(supplies_first):
     from_supplies, to_demands = np.full(10, -1, np.int32), np.full(10, -1, np.int32)
     side = np.sign(excess).astype(np.int8)
     closed = _levels(indptr, heads, cost, True, 1e-15, np.zeros(heads.size), np.zeros(10, np.int16), side,
-                     from_supplies, to_demands, np.empty(10, np.int64), np.empty(10, np.int64))
+                     from_supplies, to_demands, np.empty(10, np.int32), np.empty(10, np.int32))
     if supplies_first:
         assert closed == _DEMANDS_CLOSED and np.flatnonzero(to_demands >= 0).tolist() == [9]
     else:
