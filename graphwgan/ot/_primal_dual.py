@@ -61,8 +61,10 @@ def solve_transshipment(num_nodes: int, u: np.ndarray, v: np.ndarray, lengths: n
     ``lengths`` are positive integers. The phases are bounded by twice the largest eccentricity of
     one node per connected component (an upper bound on every distance, in length units); ``None``
     means that bound exceeds ``max_depth`` (or ``MAX_DEPTH``): long distances are left to another
-    engine.
+    engine. So does a graph with :math:`2^{30}` edges or more (the arcs are indexed by int32).
     """
+    if 2 * len(u) >= 2**31:
+        return None
     lengths = np.asarray(lengths, dtype=np.int32)
     unit = bool(np.all(lengths == 1))
     indptr, heads, reverse, forward, cost = _arcs(num_nodes, u.astype(np.int64), v.astype(np.int64), lengths)
