@@ -33,10 +33,19 @@ interact, so a disconnected graph gets the curvature of each component.
 from __future__ import annotations
 
 import math
+import numbers
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import networkx as nx
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+
+from graphwgan.graph import edge_arrays
+from graphwgan.ot import local
+from graphwgan.ot._integer_transport import row_differences
 
 __all__ = ["CurvatureResult", "ollivier_ricci"]
 
@@ -129,12 +138,6 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
     >>> round(result.edge[(0, 1)], 6)
     0.666667
     """
-    import networkx as nx
-    import scipy.sparse as sp
-
-    from graphwgan.graph import edge_arrays
-    from graphwgan.ot.local import _wasserstein_on
-
     alpha = _check_real(alpha, "alpha")
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must lie in [0, 1] (the mass kept on the node), got {alpha!r}")
@@ -177,8 +180,8 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
         # short on unit lengths, see graphwgan.ot.local._wasserstein_local)
         supports = _compiled_supports(measures, u, v, n_jobs) if unit else None
         mu, nu = (measures[u], measures[v]) if supports is None else (None, None)
-        local = _wasserstein_on(adjacency, mu, nu, radius, verbose, n_jobs, proven=True, supports=supports)
-        transport = local.distance
+        solved = local._wasserstein_on(adjacency, mu, nu, radius, verbose, n_jobs, proven=True, supports=supports)
+        transport = solved.distance
     curvature = 1.0 - transport / distance if m else np.zeros(0)
     node = _node_curvature(n, u, v, curvature)
     if is_networkx:
@@ -188,8 +191,6 @@ def ollivier_ricci(graph: Any, alpha: float = 0.5, *, weight: str | None = "weig
 
 
 def _check_real(value: Any, name: str) -> float:
-    import numbers
-
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite real number, got {value!r}")
     return float(value)
@@ -197,8 +198,6 @@ def _check_real(value: Any, name: str) -> float:
 
 def _walk_measures(adjacency, alpha: float, exp_power: float, base: float):
     """The lazy walk measures as a CSR matrix: row ``x`` is :math:`m_x`."""
-    import scipy.sparse as sp
-
     n = adjacency.shape[0]
     adjacency = adjacency.tocsr()
     adjacency.sort_indices()
@@ -224,16 +223,10 @@ def _compiled_supports(measures, u: np.ndarray, v: np.ndarray, n_jobs):
     ``n_jobs`` threads; ``None`` (the general path) for problems below the compiled solver's
     threshold, judged by the largest block entries they could hold, :math:`\sum_{uv} (d_u + 1)(d_v + 1)`.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from graphwgan.ot import local
-
     degree = np.diff(measures.indptr)  # d + 1: the neighbours and the node itself
     entries = float(np.dot(degree[u].astype(np.float64), degree[v]))
     if entries < local._INTEGER_MIN_ENTRIES:
         return None
-    from graphwgan.ot._integer_transport import row_differences
-
     if not measures.has_sorted_indices:
         measures.sort_indices()
     workers = local._workers(n_jobs)
@@ -246,8 +239,6 @@ def _compiled_supports(measures, u: np.ndarray, v: np.ndarray, n_jobs):
 
 def _edge_distances(adjacency, u: np.ndarray, v: np.ndarray, length: np.ndarray) -> np.ndarray:
     """Shortest-path distance between the ends of each edge, by searches limited to its length."""
-    from scipy.sparse.csgraph import dijkstra
-
     n = adjacency.shape[0]
     distance = length.copy()
     order = np.argsort(u, kind="stable")
@@ -286,3 +277,16 @@ def _edge_dict(graph, uv: np.ndarray, curvature: np.ndarray) -> dict:
     keys = uv[0] * n + uv[1]
     position = np.searchsorted(keys, lo * n + hi)
     return dict(zip(pairs, curvature[position].tolist(), strict=True))
+
+
+def _load_compiled_solver() -> None:
+    """Solve a small graph's curvature once, at import.
+
+    numba loads the compiled solver's machine code from its on-disk cache on first use (about
+    0.4 s; compiling it, once after installing, takes about 6 s): done here, a caller's first
+    ``ollivier_ricci`` costs what later calls do.
+    """
+    ollivier_ricci(np.array([[0, 1, 2, 3, 0], [1, 2, 3, 0, 2]]), verbose=False)
+
+
+_load_compiled_solver()

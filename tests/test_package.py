@@ -33,6 +33,19 @@ def test_the_numpy_ruler_never_imports_pyg():
     assert out.strip() == "False"
 
 
+def test_importing_curvature_loads_its_compiled_solver():
+    # numba loads compiled code on first use (about 0.4 s from its cache): importing the module
+    # does it, so a caller's first ollivier_ricci costs what later calls do
+    code = (
+        "from graphwgan.ot import _integer_transport as compiled\n"
+        "before = len(compiled._solve_pairs.signatures)\n"
+        "import graphwgan.curvature\n"
+        "print(before, len(compiled._solve_pairs.signatures) > 0, len(compiled._count_differences.signatures) > 0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "True", "True"]
+
+
 def test_public_names_resolve():
     for name in graphwgan.__all__:
         assert getattr(graphwgan, name) is not None
