@@ -43,26 +43,37 @@ per solve), the solve call alone:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from llvmlite import ir
 from numba import njit
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-__all__ = ["solve_transshipment"]
+__all__ = ["Network", "prepare", "solve_transshipment"]
 
 MAX_DEPTH = 32_000  # the potentials are int16; a longer distance bound always gives None
-_PREFETCH = 8  # the searches prefetch the arcs of the node this far from_supplies in their frontier
+_PREFETCH = 8  # the searches prefetch the arcs of the node this far ahead in their frontier
 
 
-def solve_transshipment(num_nodes: int, u: np.ndarray, v: np.ndarray, lengths: np.ndarray, excess: np.ndarray,
-                        max_depth: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(potential, flow)`` of the transshipment (flow signed, positive from ``u`` to ``v``), or ``None``.
+class Network(NamedTuple):
+    """The graph as the engine reads it (:func:`prepare`): built once, it serves every solve on that graph."""
 
-    ``lengths`` are positive integers. The phases are bounded by twice the largest eccentricity of
-    one node per connected component (an upper bound on every distance, in length units); ``None``
-    means that bound exceeds ``max_depth`` (or ``MAX_DEPTH``): long distances are left to another
-    engine. So does a graph with :math:`2^{30}` edges or more (the arcs are indexed by int32).
+    indptr: np.ndarray
+    heads: np.ndarray
+    reverse: np.ndarray
+    forward: np.ndarray
+    cost: np.ndarray
+    unit: bool
+    depth: int  # twice one node's eccentricity per component: at least every distance, in length units
+    component: np.ndarray
+
+
+def prepare(num_nodes: int, u: np.ndarray, v: np.ndarray, lengths: np.ndarray) -> Network | None:
+    """The arcs, distance bound and components of the graph.
+
+    ``None`` for :math:`2^{30}` edges or more: the arcs are indexed by int32.
     """
     if 2 * len(u) >= 2**31:
         return None
@@ -70,14 +81,30 @@ def solve_transshipment(num_nodes: int, u: np.ndarray, v: np.ndarray, lengths: n
     unit = bool(np.all(lengths == 1))
     indptr, heads, reverse, forward, cost = _arcs(num_nodes, u.astype(np.int64), v.astype(np.int64), lengths)
     depth, component = _unit_depth_bound(indptr, heads) if unit else _depth_bound(num_nodes, indptr, heads, cost)
-    if depth > min(max_depth, MAX_DEPTH):
+    return Network(indptr, heads, reverse, forward, cost, unit, depth, component)
+
+
+def solve_transshipment(num_nodes: int, u: np.ndarray, v: np.ndarray, lengths: np.ndarray, excess: np.ndarray,
+                        max_depth: int, network: Network | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(potential, flow)`` of the transshipment (flow signed, positive from ``u`` to ``v``), or ``None``.
+
+    ``lengths`` are positive integers; ``network``, where given, is ``prepare(num_nodes, u, v, lengths)``.
+    The phases are bounded by twice the largest eccentricity of one node per connected component
+    (an upper bound on every distance, in length units); ``None`` means that bound exceeds
+    ``max_depth`` (or ``MAX_DEPTH``): long distances are left to another engine. So does a graph
+    that :func:`prepare` refuses.
+    """
+    if network is None:
+        network = prepare(num_nodes, u, v, lengths)
+    if network is None or network.depth > min(max_depth, MAX_DEPTH):
         return None
     excess = np.ascontiguousarray(excess, dtype=np.float64)
     tol = 4.0 * np.finfo(np.float64).eps * float(np.abs(excess).max(initial=0.0))
-    arc_flow, pi, done = _solve(indptr, heads, reverse, cost, unit, component, excess, tol, depth + 1)
+    arc_flow, pi, done = _solve(network.indptr, network.heads, network.reverse, network.cost, network.unit,
+                                network.component, excess, tol, network.depth + 1)
     if not done:  # pragma: no cover - the bound above is a theorem; kept as a guard
         return None
-    return -pi.astype(np.float64), arc_flow[forward]
+    return -pi.astype(np.float64), arc_flow[network.forward]
 
 
 def _depth_bound(num_nodes: int, indptr: np.ndarray, heads: np.ndarray, cost: np.ndarray) -> tuple[int, np.ndarray]:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["COST_SCALING_MIN_EDGES", "METHODS", "PRIMAL_DUAL_MAX_DEPTH", "attempts", "choose_method",
-           "solve_cost_scaling", "solve_primal_dual"]
+           "primal_dual_network", "solve_cost_scaling", "solve_primal_dual"]
 
 METHODS = ("auto", "network_simplex", "cost_scaling", "primal_dual")
 # below this many core edges the network simplex is as fast (measured; see the module docstring)
@@ -103,19 +103,26 @@ def attempts(engine: str) -> list[str]:
     return [engine]
 
 
-def solve_primal_dual(num_nodes: int, u: np.ndarray, v: np.ndarray, weight: np.ndarray,
-                      excess: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
+def primal_dual_network(num_nodes: int, u: np.ndarray, v: np.ndarray, weight: np.ndarray):
+    """The graph as the primal-dual engine reads it, to give :func:`solve_primal_dual` on every solve."""
+    from graphwgan.ot._primal_dual import prepare
+
+    return prepare(num_nodes, u, v, integer_lengths(weight)[0])
+
+
+def solve_primal_dual(num_nodes: int, u: np.ndarray, v: np.ndarray, weight: np.ndarray, excess: np.ndarray,
+                      network=None) -> tuple[np.ndarray, np.ndarray, float] | None:
     """The compiled primal-dual engine; ``None`` where its distance bound exceeds ``PRIMAL_DUAL_MAX_DEPTH``.
 
     Returns ``(potential, flow, grid)`` like :func:`solve_cost_scaling`, with ``grid = 0``: the
-    masses are not rounded.
+    masses are not rounded. ``network``, where given, is ``primal_dual_network(num_nodes, u, v, weight)``.
     """
     from graphwgan.ot._primal_dual import solve_transshipment
 
     if len(u) == 0:
         return np.zeros(num_nodes), np.zeros(0), 0.0
     lengths, length_scale = integer_lengths(weight)
-    solved = solve_transshipment(num_nodes, u, v, lengths, excess, PRIMAL_DUAL_MAX_DEPTH)
+    solved = solve_transshipment(num_nodes, u, v, lengths, excess, PRIMAL_DUAL_MAX_DEPTH, network)
     if solved is None:
         return None
     potential, flow = solved

@@ -25,13 +25,21 @@ import numpy as np
 from graphwgan.ot._masses import MassInfo, as_masses, check_balance
 from graphwgan.ot._network_simplex import solve_transshipment, supply_grid
 from graphwgan.ot._peeling import LeafPeeling
-from graphwgan.ot.mcf import METHODS, attempts, choose_method, solve_cost_scaling, solve_primal_dual
+from graphwgan.ot.mcf import (
+    METHODS,
+    attempts,
+    choose_method,
+    primal_dual_network,
+    solve_cost_scaling,
+    solve_primal_dual,
+)
 
 __all__ = ["GraphTransport", "WassersteinResult", "wasserstein", "wasserstein_batch", "tree_wasserstein"]
 
 # certificate tolerances: relative edge-constraint violation and rounding at the potentials' magnitude
 _LIPSCHITZ_RTOL = 1e-9
 _ROUNDING = 1e-12
+_UNBUILT = object()  # GraphTransport's primal-dual network before its first use (None: the engine refused it)
 
 
 @dataclass(frozen=True)
@@ -75,8 +83,9 @@ class GraphTransport:
     Building it extracts the undirected edges, the connected components and the pendant-tree
     folding of the graph (a networkx, scipy or numpy graph is read as arrays, without a PyG
     ``Data``; :attr:`graph` builds one on first use); each :meth:`solve` then costs one min-cost
-    flow on the remaining core (``method``). Use it (or :func:`wasserstein_batch`) when comparing
-    many pairs of distributions on the same graph.
+    flow on the remaining core (``method``). The primal-dual engine's arcs and distance bound are
+    built on its first solve and kept. Use it (or :func:`wasserstein_batch`) when comparing many
+    pairs of distributions on the same graph.
 
     Parameters
     ----------
@@ -135,6 +144,7 @@ class GraphTransport:
         self._core_component = self.component[core_nodes]
         arcs = 2 * core_edges.size + core_nodes.size
         self.max_iter = int(max_iter) if max_iter is not None else max(10**6, 100 * arcs)
+        self._primal_dual_network = _UNBUILT
         if self.max_iter <= 0:
             raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
 
@@ -236,8 +246,14 @@ class GraphTransport:
         if not active_node.any():
             return potential, flow, 0.0
         if active_node.all():
-            return self._engine_solve(engine, core_excess.size, self._core_u, self._core_v,
-                                      self.edge_weight[self._core_edges], core_excess)
+            weight = self.edge_weight[self._core_edges]
+            if engine == "primal_dual":  # the engine's arcs and distance bound, built once for the whole core
+                if self._primal_dual_network is _UNBUILT:
+                    self._primal_dual_network = primal_dual_network(core_excess.size, self._core_u, self._core_v,
+                                                                    weight)
+                return solve_primal_dual(core_excess.size, self._core_u, self._core_v, weight, core_excess,
+                                         self._primal_dual_network)
+            return self._engine_solve(engine, core_excess.size, self._core_u, self._core_v, weight, core_excess)
         nodes = np.flatnonzero(active_node)
         edges = np.flatnonzero(active_node[self._core_u])
         relabel = np.full(core_excess.size, -1, dtype=np.int64)

@@ -7,6 +7,8 @@ on every edge and equal objectives.
 
 from __future__ import annotations
 
+import importlib
+
 import networkx as nx
 import numpy as np
 import ot
@@ -14,7 +16,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
-from graphwgan.ot._primal_dual import _DEMANDS_CLOSED, _SUPPLIES_CLOSED, _arcs, _levels, solve_transshipment
+from graphwgan.ot._primal_dual import _DEMANDS_CLOSED, _SUPPLIES_CLOSED, _arcs, _levels, prepare, solve_transshipment
 
 
 def _edges(graph: nx.Graph) -> tuple[np.ndarray, np.ndarray]:
@@ -131,3 +133,37 @@ def test_the_search_that_runs_out_first_closes_its_side(supplies_first):
     potential, flow = solve_transshipment(10, u, v, np.ones(u.size, dtype=np.int64), excess, max_depth=64)
     primal = _check_certificate(10, u, v, np.ones(u.size), excess, potential, flow)
     assert primal == pytest.approx(_oracle(10, u, v, np.ones(u.size), mu, nu), rel=1e-13)
+
+
+def test_a_prepared_network_serves_every_solve(monkeypatch):
+    from graphwgan import GraphTransport, wasserstein_batch
+
+    transport_module = importlib.import_module("graphwgan.ot.wasserstein")  # the attribute is the function
+
+    graph = nx.connected_watts_strogatz_graph(60, 4, 0.3, seed=2)
+    u, v = _edges(graph)
+    lengths = np.ones(u.size, dtype=np.int64)
+    rng = np.random.default_rng(4)
+    mu, nu = rng.dirichlet(np.ones(60), size=3), rng.dirichlet(np.ones(60), size=3)
+    network = prepare(60, u, v, lengths)
+    for row in range(3):
+        with_network = solve_transshipment(60, u, v, lengths, mu[row] - nu[row], max_depth=64, network=network)
+        without = solve_transshipment(60, u, v, lengths, mu[row] - nu[row], max_depth=64)
+        for a, b in zip(with_network, without, strict=True):
+            np.testing.assert_array_equal(a, b)
+    # GraphTransport builds it once for its core, and every row of a batch reuses it
+    built = []
+    original = transport_module.primal_dual_network
+    monkeypatch.setattr(transport_module, "primal_dual_network", lambda *args: built.append(1) or original(*args))
+    transport = GraphTransport(graph, method="primal_dual")
+    result = wasserstein_batch(transport, mu, nu)
+    assert len(built) == 1
+    np.testing.assert_allclose(result.distance, wasserstein_batch(graph, mu, nu, method="network_simplex").distance,
+                               rtol=1e-12)
+
+
+def test_prepare_refuses_graphs_beyond_int32_arcs():
+    # 2^30 edges make 2^31 arcs, past int32 indices: the engine hands such a graph on (no array is built)
+    huge = np.broadcast_to(np.int64(0), (2**30,))
+    assert prepare(2, huge, huge, huge) is None
+    assert solve_transshipment(2, huge, huge, huge, np.zeros(2), max_depth=64) is None
