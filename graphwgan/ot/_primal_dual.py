@@ -319,60 +319,52 @@ def _levels(indptr, heads, cost, unit, tol, arc_flow, pi, side, from_supplies, t
         if b_head == b_tail:
             return _DEMANDS_CLOSED
         if f_volume <= b_volume:
-            # the supplies' side one level deeper: arcs a -> b
-            last = f_tail
-            for i in range(f_head, last):
-                a = supply_side[i]
-                if i + 2 * _PREFETCH < last:
-                    _prefetch(indptr, supply_side[i + 2 * _PREFETCH])
-                if i + _PREFETCH < last:
-                    start = indptr[supply_side[i + _PREFETCH]]
-                    _prefetch(heads, start)
-                    _prefetch(arc_flow, start)
-                    if not unit:
-                        _prefetch(cost, start)
-                pa = pi[a]
-                for k in range(indptr[a], indptr[a + 1]):
-                    b = heads[k]
-                    if from_supplies[b] >= 0:
-                        continue
-                    if _admissible(pi[b] - pa, 1 if unit else cost[k], arc_flow[k], tol):
-                        if to_demands[b] >= 0:
-                            return f_depth + 1 + to_demands[b]
-                        from_supplies[b] = f_depth + 1
-                        supply_side[f_tail] = b
-                        f_tail += 1
-            f_head = last
-            f_depth += 1
+            length, tail = _expand(indptr, heads, cost, unit, tol, arc_flow, pi, 1, from_supplies, to_demands,
+                                   supply_side, f_head, f_tail, f_depth)
+            if length >= 0:
+                return length
+            f_head, f_tail, f_depth = f_tail, tail, f_depth + 1
             f_volume = _volume(indptr, supply_side, f_head, f_tail)
         else:
-            # the demands' side one level deeper: arcs a -> b into it, read from b as the reverse of b -> a
-            last = b_tail
-            for i in range(b_head, last):
-                b = demand_side[i]
-                if i + 2 * _PREFETCH < last:
-                    _prefetch(indptr, demand_side[i + 2 * _PREFETCH])
-                if i + _PREFETCH < last:
-                    start = indptr[demand_side[i + _PREFETCH]]
-                    _prefetch(heads, start)
-                    _prefetch(arc_flow, start)
-                    if not unit:
-                        _prefetch(cost, start)
-                pb = pi[b]
-                for k in range(indptr[b], indptr[b + 1]):
-                    a = heads[k]
-                    if to_demands[a] >= 0:
-                        continue
-                    # the arc a -> b carries -arc_flow[k]
-                    if _admissible(pb - pi[a], 1 if unit else cost[k], -arc_flow[k], tol):
-                        if from_supplies[a] >= 0:
-                            return from_supplies[a] + 1 + b_depth
-                        to_demands[a] = b_depth + 1
-                        demand_side[b_tail] = a
-                        b_tail += 1
-            b_head = last
-            b_depth += 1
+            length, tail = _expand(indptr, heads, cost, unit, tol, arc_flow, pi, -1, to_demands, from_supplies,
+                                   demand_side, b_head, b_tail, b_depth)
+            if length >= 0:
+                return length
+            b_head, b_tail, b_depth = b_tail, tail, b_depth + 1
             b_volume = _volume(indptr, demand_side, b_head, b_tail)
+
+
+@njit(cache=True, nogil=True)
+def _expand(indptr, heads, cost, unit, tol, arc_flow, pi, direction, hops, other_hops, queue, first, last, depth):
+    """One side's search one level deeper, from the frontier ``queue[first:last]`` at ``depth`` hops.
+
+    ``direction`` is +1 for the supplies' side (arcs x -> y out of the frontier) and -1 for the
+    demands' side (arcs y -> x into it, which carry ``-arc_flow[k]`` where ``k`` is x -> y).
+    Returns the length of the shortest paths if the two sides touch (else -1), and the new tail.
+    """
+    tail = last
+    for i in range(first, last):
+        x = queue[i]
+        if i + 2 * _PREFETCH < last:
+            _prefetch(indptr, queue[i + 2 * _PREFETCH])
+        if i + _PREFETCH < last:
+            start = indptr[queue[i + _PREFETCH]]
+            _prefetch(heads, start)
+            _prefetch(arc_flow, start)
+            if not unit:
+                _prefetch(cost, start)
+        px = pi[x]
+        for k in range(indptr[x], indptr[x + 1]):
+            y = heads[k]
+            if hops[y] >= 0:
+                continue
+            if _admissible(direction * (pi[y] - px), 1 if unit else cost[k], direction * arc_flow[k], tol):
+                if other_hops[y] >= 0:
+                    return depth + 1 + other_hops[y], tail
+                hops[y] = depth + 1
+                queue[tail] = y
+                tail += 1
+    return -1, tail
 
 
 @njit(cache=True, nogil=True)
