@@ -55,6 +55,8 @@ __all__ = ["Network", "prepare", "solve_transshipment"]
 
 MAX_DEPTH = 32_000  # the potentials are int16; a longer distance bound always gives None
 _PREFETCH = 8  # the searches prefetch the arcs of the node this far ahead in their frontier
+_SUPPLIES_CLOSED = -1  # what _levels returns when no path exists and the supplies' side was searched whole
+_DEMANDS_CLOSED = -2  # ... and when the demands' side was
 
 
 class Network(NamedTuple):
@@ -266,10 +268,6 @@ def _solve(indptr, heads, reverse, cost, unit, component, excess, tol, max_phase
             for a in range(n):
                 if to_demands[a] >= 0:
                     pi[a] += 1
-
-
-_SUPPLIES_CLOSED = -1  # what _levels returns when no path exists and the supplies' side was searched whole
-_DEMANDS_CLOSED = -2  # ... and when the demands' side was
 
 
 @njit(cache=True, nogil=True)
