@@ -418,7 +418,16 @@ def _distance_rows(adjacency, pattern, sources: np.ndarray, limit: float, unit: 
     if not (unit and limit < _BFS_MAX_RADIUS + 1):
         if sources.size == 0:
             return np.empty((0, n))
-        return dijkstra(adjacency, directed=False, indices=sources, limit=limit, unweighted=unit)
+        if unit or context is None:
+            return dijkstra(adjacency, directed=False, indices=sources, limit=limit, unweighted=unit)
+        # lengths: compiled searches, the sources split between the threads (scipy's took about 60%
+        # of a weighted graph's curvature on one thread; these are 1.2 to 1.4 times faster on one)
+        from graphwgan.ot._dijkstra import bounded_distances
+
+        graph = adjacency.tocsr()
+        rows = np.full((sources.size, n), np.inf)
+        bounded_distances(graph.indptr, graph.indices, graph.data, sources, limit, rows, context.pool, context.workers)
+        return rows
     import scipy.sparse as sp
 
     s = sources.size
