@@ -42,8 +42,7 @@ def _searches(indptr, indices, lengths, sources, limit, rows):
     for s in range(sources.size):
         row = rows[s]
         row[sources[s]] = 0.0
-        heap_distance[0] = 0.0
-        heap_node[0] = sources[s]
+        _place(heap_distance, heap_node, 0, 0.0, sources[s])
         size = 1
         while size:
             distance, node = heap_distance[0], heap_node[0]
@@ -67,11 +66,9 @@ def _sift_up(heap_distance, heap_node, position, distance, node):
         parent = (position - 1) >> 1
         if heap_distance[parent] <= distance:
             break
-        heap_distance[position] = heap_distance[parent]
-        heap_node[position] = heap_node[parent]
+        _move(heap_distance, heap_node, parent, position)
         position = parent
-    heap_distance[position] = distance
-    heap_node[position] = node
+    _place(heap_distance, heap_node, position, distance, node)
 
 
 @njit(cache=True, inline="always")
@@ -88,8 +85,17 @@ def _sift_down(heap_distance, heap_node, size, distance, node):
             child += 1
         if heap_distance[child] >= distance:
             break
-        heap_distance[position] = heap_distance[child]
-        heap_node[position] = heap_node[child]
+        _move(heap_distance, heap_node, child, position)
         position = child
+    _place(heap_distance, heap_node, position, distance, node)
+
+
+@njit(cache=True, inline="always")
+def _move(heap_distance, heap_node, source, target):
+    _place(heap_distance, heap_node, target, heap_distance[source], heap_node[source])
+
+
+@njit(cache=True, inline="always")
+def _place(heap_distance, heap_node, position, distance, node):
     heap_distance[position] = distance
     heap_node[position] = node
