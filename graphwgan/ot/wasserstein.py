@@ -39,7 +39,6 @@ __all__ = ["GraphTransport", "WassersteinResult", "wasserstein", "wasserstein_ba
 # certificate tolerances: relative edge-constraint violation and rounding at the potentials' magnitude
 _LIPSCHITZ_RTOL = 1e-9
 _ROUNDING = 1e-12
-_UNBUILT = object()  # GraphTransport's primal-dual network before its first use (None: the engine refused it)
 
 
 @dataclass(frozen=True)
@@ -144,7 +143,8 @@ class GraphTransport:
         self._core_component = self.component[core_nodes]
         arcs = 2 * core_edges.size + core_nodes.size
         self.max_iter = int(max_iter) if max_iter is not None else max(10**6, 100 * arcs)
-        self._primal_dual_network = _UNBUILT
+        self._primal_dual_network = None  # built on the first primal-dual solve (None again if it refuses the core)
+        self._primal_dual_built = False
         if self.max_iter <= 0:
             raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
 
@@ -248,9 +248,10 @@ class GraphTransport:
         if active_node.all():
             weight = self.edge_weight[self._core_edges]
             if engine == "primal_dual":  # the engine's arcs and distance bound, built once for the whole core
-                if self._primal_dual_network is _UNBUILT:
+                if not self._primal_dual_built:
                     self._primal_dual_network = primal_dual_network(core_excess.size, self._core_u, self._core_v,
                                                                     weight)
+                    self._primal_dual_built = True
                 return solve_primal_dual(core_excess.size, self._core_u, self._core_v, weight, core_excess,
                                          self._primal_dual_network)
             return self._engine_solve(engine, core_excess.size, self._core_u, self._core_v, weight, core_excess)
