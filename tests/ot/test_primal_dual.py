@@ -8,6 +8,7 @@ on every edge and equal objectives.
 from __future__ import annotations
 
 import importlib
+import pickle
 
 import networkx as nx
 import numpy as np
@@ -160,6 +161,9 @@ def test_a_prepared_network_serves_every_solve(monkeypatch):
     assert len(built) == 1
     np.testing.assert_allclose(result.distance, wasserstein_batch(graph, mu, nu, method="network_simplex").distance,
                                rtol=1e-12)
+    # a copy of the transport (its network built) solves the same
+    clone = pickle.loads(pickle.dumps(transport))
+    np.testing.assert_array_equal(wasserstein_batch(clone, mu, nu).distance, result.distance)
 
 
 def test_prepare_refuses_graphs_beyond_int32_arcs():
