@@ -6,11 +6,15 @@ import pytest
 import graphwgan
 
 
+def _fresh_interpreter(code: str) -> str:
+    """What ``code`` prints when run by a new Python process (nothing imported before it)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
 def test_import_is_light():
     # a fresh interpreter: importing the package must not pull in torch, PyG or POT
     code = "import sys, graphwgan; print(sorted(m for m in ('torch', 'torch_geometric', 'ot') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert _fresh_interpreter(code).strip() == "[]"
 
 
 def test_the_numpy_ruler_never_imports_pyg():
@@ -29,8 +33,7 @@ def test_the_numpy_ruler_never_imports_pyg():
         "transport = GraphTransport(graph); wasserstein(transport, mu[0], nu[0]); wasserstein(graph, mu[1], nu[1])\n"
         "print('torch_geometric' in sys.modules)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+    assert _fresh_interpreter(code).strip() == "False"
 
 
 def test_importing_curvature_loads_its_compiled_solver():
@@ -42,8 +45,7 @@ def test_importing_curvature_loads_its_compiled_solver():
         "import graphwgan.curvature\n"
         "print(before, len(compiled._solve_pairs.signatures) > 0, len(compiled._count_differences.signatures) > 0)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["0", "True", "True"]
+    assert _fresh_interpreter(code).split() == ["0", "True", "True"]
 
 
 def test_public_names_resolve():

@@ -29,8 +29,8 @@ def bounded_distances(indptr, indices, lengths, sources, limit: float, rows, poo
     both directions of every edge). With a thread ``pool`` the sources are split in ``workers``
     parts, each writing its own rows.
     """
-    indptr, indices = indptr.astype(np.int64), indices.astype(np.int64)
-    lengths, sources = lengths.astype(np.float64), sources.astype(np.int64)
+    indptr, indices = indptr.astype(np.int64, copy=False), indices.astype(np.int64, copy=False)
+    lengths, sources = lengths.astype(np.float64, copy=False), sources.astype(np.int64, copy=False)
     parts, each = _parts(sources.size, pool, workers)
     list(each(lambda part: _searches(indptr, indices, lengths, sources[part], float(limit), rows[part]), parts))
 

@@ -18,6 +18,7 @@ where :math:`B` is the node-edge incidence matrix. Both have :math:`O(|V| + |E|)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -143,10 +144,17 @@ class GraphTransport:
         self._core_component = self.component[core_nodes]
         arcs = 2 * core_edges.size + core_nodes.size
         self.max_iter = int(max_iter) if max_iter is not None else max(10**6, 100 * arcs)
-        self._primal_dual_network = None  # built on the first primal-dual solve (None again if it refuses the core)
-        self._primal_dual_built = False
         if self.max_iter <= 0:
             raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
+
+    @cached_property
+    def _core_network(self):
+        """The primal-dual engine's arcs and distance bound for the whole core, built on first use.
+
+        ``None`` where the engine refuses the core; kept for every later solve and row.
+        """
+        return primal_dual_network(self._core_nodes.size, self._core_u, self._core_v,
+                                   self.edge_weight[self._core_edges])
 
     @property
     def graph(self):
@@ -246,15 +254,8 @@ class GraphTransport:
         if not active_node.any():
             return potential, flow, 0.0
         if active_node.all():
-            weight = self.edge_weight[self._core_edges]
-            if engine == "primal_dual":  # the engine's arcs and distance bound, built once for the whole core
-                if not self._primal_dual_built:
-                    self._primal_dual_network = primal_dual_network(core_excess.size, self._core_u, self._core_v,
-                                                                    weight)
-                    self._primal_dual_built = True
-                return solve_primal_dual(core_excess.size, self._core_u, self._core_v, weight, core_excess,
-                                         self._primal_dual_network)
-            return self._engine_solve(engine, core_excess.size, self._core_u, self._core_v, weight, core_excess)
+            return self._engine_solve(engine, core_excess.size, self._core_u, self._core_v,
+                                      self.edge_weight[self._core_edges], core_excess, whole_core=True)
         nodes = np.flatnonzero(active_node)
         edges = np.flatnonzero(active_node[self._core_u])
         relabel = np.full(core_excess.size, -1, dtype=np.int64)
@@ -270,9 +271,10 @@ class GraphTransport:
         flow[edges] = sub_flow
         return potential, flow, grid
 
-    def _engine_solve(self, engine, num_nodes, u, v, weight, excess) -> tuple[np.ndarray, np.ndarray, float] | None:
+    def _engine_solve(self, engine, num_nodes, u, v, weight, excess,
+                      whole_core: bool = False) -> tuple[np.ndarray, np.ndarray, float] | None:
         if engine == "primal_dual":
-            return solve_primal_dual(num_nodes, u, v, weight, excess)
+            return solve_primal_dual(num_nodes, u, v, weight, excess, self._core_network if whole_core else None)
         if engine == "cost_scaling":
             return solve_cost_scaling(num_nodes, u, v, weight, excess)
         potential, flow = solve_transshipment(num_nodes, u, v, weight, excess, self.max_iter)
