@@ -160,6 +160,8 @@ def self_trained_scores(signals: np.ndarray, start: np.ndarray, make_model, *, t
 def main() -> None:
     import torch
     from scipy.special import ndtri
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
 
     from graphwgan.anomaly import AnomalyDetector
     from graphwgan.anomaly.functional import knn_rarity, normal_scores
@@ -197,9 +199,6 @@ def main() -> None:
             small, density = mixture_scores(profile, components)
             record(f"small mixture component, {components} components", name, roc_auc(labels, small))
             record(f"mixture density, {components} components", name, roc_auc(labels, density))
-        from sklearn.ensemble import HistGradientBoostingClassifier
-        from sklearn.linear_model import LogisticRegression
-
         default = AnomalyDetector(random_state=0).fit(data)
         signals = np.column_stack([profile, default.component_scores(data)["critic"]])
         record("self-training, logistic with squares", name, roc_auc(labels, self_trained_scores(
