@@ -22,7 +22,7 @@ sets together (as in ``run_profile_study``). Rules:
   their squares (or gradient-boosted trees on the columns and critic) learns them, out of fold for
   the pseudo-labelled nodes, and its probability becomes the next score; three rounds.
 
-scikit-learn is needed (the mixture), as for the IsolationForest baseline of ``run_organic_table``.
+scikit-learn is needed (the mixture, the self-training), as for the IsolationForest baseline of ``run_organic_table``.
 
 Usage: ``OMP_NUM_THREADS=1 python -m benchmarks.anomaly.run_rule_study``
 """
