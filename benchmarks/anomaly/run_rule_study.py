@@ -44,35 +44,20 @@ def _whitened(x: np.ndarray, dims: int = 32) -> np.ndarray:
     return u[:, :keep] * np.sqrt(len(x))
 
 
-def _edge_cosine(h, edge_index):
-    import torch
-
-    unit = torch.nn.functional.normalize(h, dim=1)
-    return (unit[edge_index[0]] * unit[edge_index[1]]).sum(dim=1)
-
-
-def _mean_cosine(h, edge_index):
-    """Each node's mean cosine similarity to its neighbours (0 for an isolated node)."""
-    import torch
-
-    cosine = _edge_cosine(h, edge_index)
-    n = h.shape[0]
-    total = torch.zeros(n, dtype=h.dtype).index_add_(0, edge_index[1], cosine)
-    count = torch.zeros(n, dtype=h.dtype).index_add_(0, edge_index[1], torch.ones_like(cosine))
-    return total / count.clamp(min=1)
-
-
 def learned_affinity_scores(x: np.ndarray, edge_index: np.ndarray, seed: int, *, pruned: bool = False,
                             epochs: int = 100, hidden: int = 64) -> np.ndarray:
     """One minus each node's mean neighbour cosine similarity in an embedding trained for local affinity."""
     import torch
+
+    from graphwgan.anomaly.functional import local_affinity
 
     generator = torch.Generator().manual_seed(seed)
     features = torch.tensor(_whitened(x), dtype=torch.float32)
     all_edges = torch.as_tensor(edge_index)
     edges = all_edges
     if pruned:
-        similarity = _edge_cosine(features, all_edges)
+        unit = torch.nn.functional.normalize(features, dim=1)
+        similarity = (unit[all_edges[0]] * unit[all_edges[1]]).sum(dim=1)
         edges = all_edges[:, similarity > torch.quantile(similarity, 0.1)]
     n = features.shape[0]
     degree = torch.zeros(n).index_add_(0, edges[1], torch.ones(edges.shape[1])).clamp(min=1)
@@ -93,12 +78,12 @@ def learned_affinity_scores(x: np.ndarray, edge_index: np.ndarray, seed: int, *,
         h = embed()
         others = torch.randint(0, n, (n,), generator=generator)
         unit = torch.nn.functional.normalize(h, dim=1)
-        loss = -_mean_cosine(h, edges).mean() + (unit * unit[others]).sum(dim=1).mean()
+        loss = local_affinity(h, edges).mean() + (unit * unit[others]).sum(dim=1).mean()
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
     with torch.no_grad():  # embedded as trained, judged against every neighbour
-        return (1 - _mean_cosine(embed(), all_edges)).numpy().astype(np.float64)
+        return local_affinity(embed(), all_edges).numpy().astype(np.float64)
 
 
 def low_rank_residuals(x: np.ndarray, fractions=(0.5, 0.7, 0.9)) -> dict[float, np.ndarray]:
@@ -181,7 +166,9 @@ def main() -> None:
         edge_index = data.edge_index.numpy()
         n = int(data.num_nodes)
         k = int(np.ceil(np.sqrt(n)))
-        columns = AnomalyDetector(critic_weight=0, random_state=0).fit(data).component_scores(data)
+        # the profile columns do not depend on the critic: the default fit gives them and the critic term
+        default = AnomalyDetector(random_state=0).fit(data)
+        columns = default.component_scores(data)
         profile = np.stack([columns[c] for c in ("degree", "clustering", "affinity", "mahalanobis")], axis=1)
         record("default rarity (no critic)", name, roc_auc(labels, knn_rarity(profile, profile, k)))
         record("whitened-feature affinity alone", name, roc_auc(labels, columns["affinity"]))
@@ -199,8 +186,7 @@ def main() -> None:
             small, density = mixture_scores(profile, components)
             record(f"small mixture component, {components} components", name, roc_auc(labels, small))
             record(f"mixture density, {components} components", name, roc_auc(labels, density))
-        default = AnomalyDetector(random_state=0).fit(data)
-        signals = np.column_stack([profile, default.component_scores(data)["critic"]])
+        signals = np.column_stack([profile, columns["critic"]])
         record("self-training, logistic with squares", name, roc_auc(labels, self_trained_scores(
             np.column_stack([signals, signals ** 2]), default.decision_scores_,
             lambda: LogisticRegression(max_iter=5000))))

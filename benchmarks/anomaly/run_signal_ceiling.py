@@ -36,17 +36,11 @@ SETS = ["reddit", "disney", "books", "enron", "tolokers", "inj_cora"]
 MAX_FEATURE_COLUMNS, FEATURE_COMPONENTS = 64, 32
 
 
-def _normal_ranks(x: np.ndarray) -> np.ndarray:
-    """Each column through its (average) rank to a standard normal quantile."""
-    from scipy.special import ndtri
-    from scipy.stats import rankdata
-
-    ranks = rankdata(x, axis=0)
-    return ndtri((ranks - 0.5) / x.shape[0])
-
-
 def _feature_block(x: np.ndarray) -> np.ndarray:
-    z = _normal_ranks(x)
+    """Each feature through its rank to a standard normal; principal coordinates when there are many."""
+    from graphwgan.anomaly.functional import normal_scores
+
+    z = normal_scores(x, np.sort(x, axis=0))
     if z.shape[1] <= MAX_FEATURE_COLUMNS:
         return z
     z = z - z.mean(axis=0)
